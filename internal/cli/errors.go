@@ -1,0 +1,84 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Exit codes, the one table every command follows.
+const (
+	// ExitOK means the command did its job and found nothing wrong.
+	ExitOK = 0
+	// ExitFindings means the command ran and found problems at error level.
+	ExitFindings = 1
+	// ExitCannotRun means the command could not run: bad flags, an
+	// unreadable repository, a missing file.
+	ExitCannotRun = 2
+)
+
+// exitCodeHelp is repeated at the end of every command's --help.
+const exitCodeHelp = `Exit codes:
+  0  ok: nothing to report
+  1  findings: the command ran and found problems at error level
+  2  cannot run: bad flags or arguments, unreadable repository or file`
+
+// userError is an error meant for the user, with an optional hint naming
+// the command or flag that helps, and the exit code it maps to.
+type userError struct {
+	msg  string
+	hint string
+	code int
+}
+
+func (e *userError) Error() string { return e.msg }
+
+// errorf makes a "cannot run" error with a hint.
+func errorf(hint, format string, args ...any) error {
+	return &userError{msg: fmt.Sprintf(format, args...), hint: hint, code: ExitCannotRun}
+}
+
+// withHint wraps err so that it is reported with a hint.
+func withHint(err error, hint string) error {
+	if err == nil {
+		return nil
+	}
+	var ue *userError
+	if errors.As(err, &ue) && ue.hint != "" {
+		return err
+	}
+	return &userError{msg: err.Error(), hint: hint, code: ExitCannotRun}
+}
+
+// findingsError reports that a command ran and found problems; its
+// message has already been printed, so it prints nothing more.
+type findingsError struct{}
+
+func (findingsError) Error() string { return "findings reported" }
+
+// errFindings is returned by commands that ran and found errors.
+var errFindings error = findingsError{}
+
+// report prints err in the keycycle format and returns the exit code.
+func report(stderr io.Writer, err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	if errors.Is(err, errFindings) {
+		return ExitFindings
+	}
+	code := ExitCannotRun
+	hint := ""
+	var ue *userError
+	if errors.As(err, &ue) {
+		code = ue.code
+		hint = ue.hint
+	}
+	msg := strings.TrimSuffix(err.Error(), ".")
+	fmt.Fprintf(stderr, "keycycle: error: %s\n", msg)
+	if hint != "" {
+		fmt.Fprintf(stderr, "keycycle: hint: %s\n", hint)
+	}
+	return code
+}

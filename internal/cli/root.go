@@ -1,0 +1,93 @@
+// Package cli holds keycycle's commands: one file per command, each with a
+// newXCmd constructor, an xOptions struct and a runX function. Only main
+// calls os.Exit; Main returns the exit code.
+package cli
+
+import (
+	"context"
+	"io"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set by the linker (-X) for releases; otherwise the module
+// version from the build info is used.
+var version = ""
+
+// env carries the process's streams to every command.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// Main runs keycycle with args and returns the process exit code.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			code = report(stderr, errorf("please report this at the keycycle issue tracker with the command you ran",
+				"internal error: %v", r))
+		}
+	}()
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := newRootCmd(e)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	return report(stderr, err)
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+func newRootCmd(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "keycycle",
+		Short: "Manage the life of the age keys behind SOPS-encrypted secrets",
+		Long: `keycycle manages the life of the age keys behind a SOPS secrets repository
+(.sops.yaml, sops/shared.yaml, sops/<host>.yaml as sops-nix uses them):
+it lints the recipients config, checks every encrypted file against its
+creation rule, shows who can decrypt what, and converts SSH host keys.
+
+Start with:
+  keycycle demo          a throwaway repository, checked and inventoried
+  keycycle check         lint the repository you are in
+  keycycle inventory     who can decrypt what`,
+		Version:       versionString(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return errorf("run '"+c.CommandPath()+" --help' for the flags it takes", "%v", err)
+	})
+	root.SetHelpTemplate(root.HelpTemplate() + "\n" + exitCodeHelp + "\n")
+	root.AddCommand(
+		newCheckCmd(e),
+		newInventoryCmd(e),
+		newSSHToAgeCmd(e),
+		newKeygenCmd(e),
+		newDemoCmd(e),
+	)
+	return root
+}
+
+// exactArgs and friends wrap cobra's validators so that wrong arguments
+// are "cannot run" errors with a hint.
+func argsHint(v cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if err := v(c, args); err != nil {
+			return errorf("run '"+c.CommandPath()+" --help' for its usage", "%v", err)
+		}
+		return nil
+	}
+}
