@@ -8,9 +8,9 @@ package sopsfile
 import (
 	"errors"
 	"fmt"
+	"github.com/keycycle/keycycle/internal/repo"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/getsops/sops/v3"
 	"github.com/getsops/sops/v3/cmd/sops/common"
@@ -18,108 +18,25 @@ import (
 	"github.com/getsops/sops/v3/config"
 )
 
-// Format is a sops store: yaml, json, dotenv, ini or binary.
-type Format string
-
-// The formats sops reads, chosen from a file's extension as sops does.
-const (
-	FormatYAML   Format = "yaml"
-	FormatJSON   Format = "json"
-	FormatDotenv Format = "dotenv"
-	FormatINI    Format = "ini"
-	FormatBinary Format = "binary"
-)
-
 // FormatForPath returns the store sops uses for path by default (by a
 // case-sensitive extension, as sops decides).
-func FormatForPath(path string) Format {
+func FormatForPath(path string) repo.Format {
 	switch formats.FormatForPath(path) {
 	case formats.Yaml:
-		return FormatYAML
+		return repo.FormatYAML
 	case formats.Json:
-		return FormatJSON
+		return repo.FormatJSON
 	case formats.Dotenv:
-		return FormatDotenv
+		return repo.FormatDotenv
 	case formats.Ini:
-		return FormatINI
+		return repo.FormatINI
 	}
-	return FormatBinary
+	return repo.FormatBinary
 }
-
-// MasterKey is one recipient of a file's data key, as its metadata says.
-type MasterKey struct {
-	// Type is the sops key group field: age, pgp, kms, gcp_kms, hckms,
-	// azure_keyvault or hc_vault.
-	Type string `json:"type"`
-	// ID is the recipient (age), fingerprint (pgp), ARN, resource ID or
-	// URL that names the key.
-	ID string `json:"id"`
-}
-
-// String returns "type:id".
-func (k MasterKey) String() string { return k.Type + ":" + k.ID }
-
-// Metadata is the plaintext `sops` block of an encrypted file.
-type Metadata struct {
-	Groups          [][]MasterKey `json:"key_groups"`
-	ShamirThreshold int           `json:"shamir_threshold,omitempty"`
-	LastModified    time.Time     `json:"lastmodified"`
-	HasMAC          bool          `json:"has_mac"`
-	Version         string        `json:"version"`
-	// The encryption selectors in force for this file.
-	UnencryptedSuffix       string `json:"unencrypted_suffix,omitempty"`
-	EncryptedSuffix         string `json:"encrypted_suffix,omitempty"`
-	UnencryptedRegex        string `json:"unencrypted_regex,omitempty"`
-	EncryptedRegex          string `json:"encrypted_regex,omitempty"`
-	UnencryptedCommentRegex string `json:"unencrypted_comment_regex,omitempty"`
-	EncryptedCommentRegex   string `json:"encrypted_comment_regex,omitempty"`
-	MACOnlyEncrypted        bool   `json:"mac_only_encrypted,omitempty"`
-}
-
-// Recipients returns every age recipient in the metadata, in order, once.
-func (m *Metadata) Recipients() []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, g := range m.Groups {
-		for _, k := range g {
-			if k.Type == "age" && !seen[k.ID] {
-				seen[k.ID] = true
-				out = append(out, k.ID)
-			}
-		}
-	}
-	return out
-}
-
-// Secret is one leaf of an encrypted file's tree.
-type Secret struct {
-	// Path is the key path, e.g. ["passwords", "rain"]; list items are
-	// written as their index.
-	Path []string `json:"path"`
-	// Encrypted is true when the value is an ENC[…] string.
-	Encrypted bool `json:"encrypted"`
-	// ShouldEncrypt is true when the file's selectors say the value must
-	// be encrypted. Unknown (comment-regex selectors) counts as false.
-	ShouldEncrypt bool `json:"should_encrypt"`
-}
-
-// Name returns the path joined with '/', as sops-nix names secrets.
-func (s Secret) Name() string { return strings.Join(s.Path, "/") }
-
-// File is what can be known of an encrypted file without a private key.
-type File struct {
-	Path    string   `json:"path"`
-	Format  Format   `json:"format"`
-	Meta    Metadata `json:"metadata"`
-	Secrets []Secret `json:"secrets"`
-}
-
-// ErrNoMetadata means the file has no sops metadata: it is plaintext.
-var ErrNoMetadata = errors.New("no sops metadata: the file is not encrypted")
 
 // Read reads path and returns its metadata and secret paths. A file with
 // no sops metadata gives ErrNoMetadata.
-func Read(path string) (*File, error) {
+func Read(path string) (*repo.File, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -128,7 +45,7 @@ func Read(path string) (*File, error) {
 }
 
 // Parse is Read on bytes already in memory; path chooses the format.
-func Parse(path string, data []byte) (f *File, err error) {
+func Parse(path string, data []byte) (f *repo.File, err error) {
 	defer func() {
 		// The stores are not written for hostile input; a panic in them
 		// must become an error, never reach the user.
@@ -141,11 +58,11 @@ func Parse(path string, data []byte) (f *File, err error) {
 	tree, err := store.LoadEncryptedFile(data)
 	if err != nil {
 		if errors.Is(err, sops.MetadataNotFound) || strings.Contains(err.Error(), string(sops.MetadataNotFound)) {
-			return nil, ErrNoMetadata
+			return nil, repo.ErrNoMetadata
 		}
 		return nil, fmt.Errorf("%s: cannot read as a sops %s file: %s", path, format, oneLine(err.Error()))
 	}
-	f = &File{Path: path, Format: format, Meta: metadataOf(tree.Metadata)}
+	f = &repo.File{Path: path, Format: format, Meta: metadataOf(tree.Metadata)}
 	f.Secrets = secretsOf(tree)
 	return f, nil
 }
@@ -154,8 +71,8 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-func metadataOf(m sops.Metadata) Metadata {
-	out := Metadata{
+func metadataOf(m sops.Metadata) repo.Metadata {
+	out := repo.Metadata{
 		ShamirThreshold:         m.ShamirThreshold,
 		LastModified:            m.LastModified,
 		HasMAC:                  m.MessageAuthenticationCode != "",
@@ -172,12 +89,12 @@ func metadataOf(m sops.Metadata) Metadata {
 	return out
 }
 
-func groupsOf(groups []sops.KeyGroup) [][]MasterKey {
-	out := make([][]MasterKey, 0, len(groups))
+func groupsOf(groups []sops.KeyGroup) [][]repo.MasterKey {
+	out := make([][]repo.MasterKey, 0, len(groups))
 	for _, g := range groups {
-		keys := make([]MasterKey, 0, len(g))
+		keys := make([]repo.MasterKey, 0, len(g))
 		for _, k := range g {
-			keys = append(keys, MasterKey{Type: keyType(k.TypeToIdentifier()), ID: k.ToString()})
+			keys = append(keys, repo.MasterKey{Type: keyType(k.TypeToIdentifier()), ID: k.ToString()})
 		}
 		out = append(out, keys)
 	}

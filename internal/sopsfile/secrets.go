@@ -1,6 +1,7 @@
 package sopsfile
 
 import (
+	"github.com/keycycle/keycycle/internal/repo"
 	"regexp"
 	"strconv"
 	"strings"
@@ -14,9 +15,9 @@ const encPrefix = "ENC[AES256_GCM,"
 
 // secretsOf lists the leaves of every document in the tree (the sops
 // metadata is already taken out by the store).
-func secretsOf(tree sops.Tree) []Secret {
+func secretsOf(tree sops.Tree) []repo.Secret {
 	sel := newSelector(tree.Metadata)
-	var out []Secret
+	var out []repo.Secret
 	for _, branch := range tree.Branches {
 		if stores.HasSopsTopLevelKey(branch) {
 			continue
@@ -29,7 +30,7 @@ func secretsOf(tree sops.Tree) []Secret {
 // walkBranch visits a mapping. path names the leaf (list indexes
 // included); keys holds only mapping keys, which is what sops matches its
 // selectors against.
-func walkBranch(b sops.TreeBranch, path, keys []string, sel selector, out *[]Secret) {
+func walkBranch(b sops.TreeBranch, path, keys []string, sel selector, out *[]repo.Secret) {
 	for _, item := range b {
 		if _, ok := item.Key.(sops.Comment); ok {
 			continue
@@ -39,7 +40,7 @@ func walkBranch(b sops.TreeBranch, path, keys []string, sel selector, out *[]Sec
 	}
 }
 
-func walkValue(v any, path, keys []string, sel selector, out *[]Secret) {
+func walkValue(v any, path, keys []string, sel selector, out *[]repo.Secret) {
 	switch v := v.(type) {
 	case sops.TreeBranch:
 		walkBranch(v, path, keys, sel, out)
@@ -53,7 +54,7 @@ func walkValue(v any, path, keys []string, sel selector, out *[]Secret) {
 	case sops.Comment:
 	default:
 		s, isString := v.(string)
-		*out = append(*out, Secret{
+		*out = append(*out, repo.Secret{
 			Path:      path,
 			Encrypted: isString && strings.HasPrefix(s, encPrefix),
 			// sops leaves empty values as they are (aes.Cipher.Encrypt).

@@ -1,0 +1,138 @@
+package check
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/keycycle/keycycle/internal/repo"
+	"github.com/keycycle/keycycle/internal/sopsconfig"
+)
+
+// Report is the result of one check run.
+type Report struct {
+	// Root is the repository folder checked.
+	Root     string    `json:"root"`
+	Config   string    `json:"config"`
+	Files    int       `json:"files"`
+	Rules    int       `json:"rules"`
+	Findings []Finding `json:"findings"`
+	Errors   int       `json:"errors"`
+	Warnings int       `json:"warnings"`
+	Infos    int       `json:"infos"`
+}
+
+// Run checks the repository and returns every finding, sorted by file,
+// line and ID.
+func Run(r *repo.Repo) *Report {
+	rep := &Report{Root: r.Root, Config: rel(r, r.ConfigPath), Files: len(r.Entries)}
+	c := &checker{r: r, cfgFile: rep.Config}
+	if r.ConfigErr != nil {
+		c.configParse(r.ConfigErr)
+	} else {
+		rep.Rules = len(r.Config.Rules)
+		c.index()
+		c.configChecks()
+		c.ruleUsage()
+	}
+	for _, e := range r.Entries {
+		c.fileChecks(e)
+	}
+	sort.SliceStable(c.out, func(i, j int) bool {
+		a, b := c.out[i], c.out[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.ID < b.ID
+	})
+	rep.Findings = c.out
+	if rep.Findings == nil {
+		rep.Findings = []Finding{}
+	}
+	for _, f := range rep.Findings {
+		switch f.Severity {
+		case Error:
+			rep.Errors++
+		case Warning:
+			rep.Warnings++
+		default:
+			rep.Infos++
+		}
+	}
+	return rep
+}
+
+// checker accumulates findings for one run.
+type checker struct {
+	r       *repo.Repo
+	cfgFile string
+	out     []Finding
+	// names maps a key value to the anchor names that hold it.
+	names map[string][]string
+	// listed holds every key value .sops.yaml mentions (anchors and rules).
+	listed map[string]bool
+}
+
+func rel(r *repo.Repo, p string) string {
+	if x, err := filepath.Rel(r.Root, p); err == nil {
+		return filepath.ToSlash(x)
+	}
+	return p
+}
+
+// add records a finding of kind id.
+func (c *checker) add(id, file string, line, col int, msg, hint string) *Finding {
+	k, _ := KindOf(id)
+	c.out = append(c.out, Finding{ID: id, Name: k.Name, Severity: k.Severity, File: file,
+		Line: line, Column: col, Message: msg, Hint: hint})
+	return &c.out[len(c.out)-1]
+}
+
+func (c *checker) configParse(err error) {
+	line := 0
+	var pe *sopsconfig.Error
+	if errors.As(err, &pe) {
+		line = pe.Line
+	}
+	c.add(IDConfigParse, c.cfgFile, line, 0, strings.TrimSuffix(err.Error(), "."),
+		"fix the YAML at that line; 'sops' fails with the same error until it is fixed")
+}
+
+// index builds the value → anchor names map and the set of listed keys.
+func (c *checker) index() {
+	c.names = map[string][]string{}
+	c.listed = map[string]bool{}
+	for _, a := range c.r.Config.Anchors {
+		c.names[a.Value] = append(c.names[a.Value], a.Name)
+		c.listed[a.Value] = true
+	}
+	for _, rule := range c.r.Config.Rules {
+		for _, g := range rule.KeyGroups {
+			for _, k := range g.Keys {
+				c.listed[k.Value] = true
+			}
+		}
+	}
+}
+
+// label names a key for a message: "rain (age1abc…)" or the value alone.
+func (c *checker) label(value string) string {
+	short := value
+	if len(short) > 20 {
+		short = short[:16] + "…"
+	}
+	if n := c.names[value]; len(n) > 0 {
+		return fmt.Sprintf("%s (%s)", strings.Join(n, ", "), short)
+	}
+	return short
+}
+
+// updatekeysHint is the fix for a file whose recipients drifted.
+func updatekeysHint(file string) string {
+	return fmt.Sprintf("run 'sops updatekeys -y %s' to make the file match its rule", file)
+}

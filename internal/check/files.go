@@ -1,0 +1,204 @@
+package check
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/keycycle/keycycle/internal/repo"
+)
+
+// ruleUsage finds rules that no file reaches: unused (their regex matches
+// no file) or shadowed (an earlier rule takes every file they match).
+func (c *checker) ruleUsage() {
+	rules := c.r.Config.Rules
+	taken := make([]int, len(rules))
+	for _, e := range c.r.Entries {
+		if e.Rule >= 0 {
+			taken[e.Rule]++
+		}
+	}
+	catchAll := -1
+	for i, rule := range rules {
+		n := i + 1
+		if taken[i] > 0 || rule.RegexError != "" {
+			if !rule.HasPathRegex && catchAll < 0 {
+				catchAll = i
+			}
+			continue
+		}
+		by := catchAll
+		if by < 0 && rule.HasPathRegex {
+			by = c.firstTaker(rule.PathRegex)
+		}
+		switch {
+		case by >= 0:
+			c.add(IDShadowedRule, c.cfgFile, rule.Pos.Line, rule.Pos.Column,
+				fmt.Sprintf("rule %d never applies: rule %d (line %d) comes first and takes every file it matches", n, by+1, rules[by].Pos.Line),
+				"move the more specific rule above the general one; sops uses the first rule that matches")
+		default:
+			c.add(IDUnusedRule, c.cfgFile, rule.Pos.Line, rule.Pos.Column,
+				fmt.Sprintf("rule %d (path_regex %q) matches no file in the repository", n, rule.PathRegex),
+				"create the file it is for (sops encrypt), or delete the rule if its host is gone")
+		}
+		if !rule.HasPathRegex && catchAll < 0 {
+			catchAll = i
+		}
+	}
+}
+
+// firstTaker returns the rule that took a file this regex matches, or -1.
+func (c *checker) firstTaker(expr string) int {
+	re, err := regexp.Compile(expr)
+	if err != nil {
+		return -1
+	}
+	for _, e := range c.r.Entries {
+		if e.Rule >= 0 && re.MatchString(e.Rel) {
+			return e.Rule
+		}
+	}
+	return -1
+}
+
+// fileChecks looks at one secrets file.
+func (c *checker) fileChecks(e *repo.Entry) {
+	switch {
+	case errors.Is(e.ReadErr, repo.ErrNoMetadata):
+		if e.Rule >= 0 {
+			c.add(IDPlaintextFile, e.Rel, 0, 0,
+				fmt.Sprintf("rule %d matches this file but it has no sops metadata: it is stored in plaintext", e.Rule+1),
+				fmt.Sprintf("encrypt it in place with 'sops encrypt -i %s', then rotate every secret it holds: the plaintext is in your history", e.Rel))
+		}
+		return
+	case e.ReadErr != nil:
+		c.add(IDUnreadableFile, e.Rel, 0, 0, oneLine(e.ReadErr.Error()),
+			"restore the file from version control; 'sops' cannot open it either")
+		return
+	}
+	f := e.File
+	if !f.Meta.HasMAC {
+		c.add(IDNoMAC, e.Rel, lineOf(e.Abs, "mac"), 0, "the sops metadata has no MAC: nobody can tell whether values were changed",
+			fmt.Sprintf("re-encrypt it with 'sops rotate -i %s' from a trusted copy", e.Rel))
+	}
+	c.plaintextValues(e)
+	switch {
+	case e.Rule < 0 && c.r.Config != nil:
+		c.add(IDUnmatchedFile, e.Rel, 0, 0, "no creation rule matches this encrypted file",
+			"add a creation rule whose path_regex matches it, or move it where a rule applies")
+	case errors.Is(e.WantedErr, repo.ErrNoRule) || e.WantedErr == nil:
+	default:
+		c.add(IDRuleUnusable, e.Rel, 0, 0,
+			fmt.Sprintf("sops cannot use rule %d for this file: %s", e.Rule+1, oneLine(e.WantedErr.Error())),
+			"fix the invalid key in that rule ('keycycle check' reports it in .sops.yaml)")
+	}
+	c.drift(e)
+}
+
+// plaintextValues reports values the file's own selectors say must be
+// encrypted but are not.
+func (c *checker) plaintextValues(e *repo.Entry) {
+	for _, s := range e.File.Secrets {
+		if s.ShouldEncrypt && !s.Encrypted {
+			c.add(IDPlaintextValue, e.Rel, lineOf(e.Abs, s.Path[len(s.Path)-1]), 0,
+				fmt.Sprintf("value %s is stored in plaintext", s.Name()),
+				fmt.Sprintf("run 'sops edit %s' and save: sops encrypts it; then change the secret at its source", e.Rel))
+		}
+	}
+}
+
+// drift compares the file's recipients with its rule's and with every key
+// .sops.yaml lists.
+func (c *checker) drift(e *repo.Entry) {
+	have := e.File.Meta
+	if e.Wanted != nil {
+		w := e.Wanted
+		if len(w.Groups) != len(have.Groups) || w.ShamirThreshold != have.ShamirThreshold {
+			c.add(IDGroupDrift, e.Rel, 0, 0,
+				fmt.Sprintf("the file has %d key group(s) (threshold %d), rule %d wants %d (threshold %d)",
+					len(have.Groups), have.ShamirThreshold, e.Rule+1, len(w.Groups), w.ShamirThreshold),
+				updatekeysHint(e.Rel))
+		}
+		for _, id := range missing(w.Groups, have.Groups) {
+			f := c.add(IDMissingRecipient, e.Rel, 0, 0,
+				fmt.Sprintf("rule %d wants %s, but the file is not encrypted for it: that key cannot decrypt the file", e.Rule+1, c.label(id.ID)),
+				updatekeysHint(e.Rel))
+			f.Recipient, f.Anchor = id.ID, first(c.names[id.ID])
+		}
+	}
+	var wanted [][]repo.MasterKey
+	if e.Wanted != nil {
+		wanted = e.Wanted.Groups
+	}
+	for _, id := range missing(have.Groups, wanted) {
+		line := lineOf(e.Abs, id.ID)
+		if c.listed != nil && c.listed[id.ID] {
+			if e.Wanted == nil {
+				continue // no rule: nothing to compare against
+			}
+			f := c.add(IDExtraRecipient, e.Rel, line, 0,
+				fmt.Sprintf("the file is still encrypted for %s, which rule %d no longer wants", c.label(id.ID), e.Rule+1),
+				updatekeysHint(e.Rel)+"; if that key was revoked, also run 'sops rotate -i "+e.Rel+"' for a new data key")
+			f.Recipient, f.Anchor = id.ID, first(c.names[id.ID])
+			continue
+		}
+		f := c.add(IDUnknownRecipient, e.Rel, line, 0,
+			fmt.Sprintf("the file is encrypted for %s:%s, which .sops.yaml does not list at all: that key can still decrypt it", id.Type, shortID(id.ID)),
+			fmt.Sprintf("run 'sops updatekeys -y %s' and then 'sops rotate -i %s' so the unknown key loses access", e.Rel, e.Rel))
+		f.Recipient = id.ID
+	}
+}
+
+// missing returns the keys of want that are in no group of have.
+func missing(want, have [][]repo.MasterKey) []repo.MasterKey {
+	in := map[string]bool{}
+	for _, g := range have {
+		for _, k := range g {
+			in[k.String()] = true
+		}
+	}
+	var out []repo.MasterKey
+	seen := map[string]bool{}
+	for _, g := range want {
+		for _, k := range g {
+			if !in[k.String()] && !seen[k.String()] {
+				seen[k.String()] = true
+				out = append(out, k)
+			}
+		}
+	}
+	return out
+}
+
+func first(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+func shortID(id string) string {
+	if len(id) > 24 {
+		return id[:20] + "…"
+	}
+	return id
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// lineOf returns the 1-based line of the first occurrence of needle in
+// the file, 0 when absent. It is used only when a finding is made.
+func lineOf(path, needle string) int {
+	data, err := os.ReadFile(path)
+	if err != nil || needle == "" {
+		return 0
+	}
+	i := bytes.Index(data, []byte(needle))
+	if i < 0 {
+		return 0
+	}
+	return bytes.Count(data[:i], []byte("\n")) + 1
+}

@@ -1,0 +1,228 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/keycycle/keycycle/internal/sopsconfig"
+)
+
+// Backend reads what needs the sops library. internal/sopsfile implements
+// it; tests may use the same.
+type Backend interface {
+	// ParseFile reads an encrypted file's metadata and secret paths. A
+	// file without sops metadata gives ErrNoMetadata.
+	ParseFile(path string, data []byte) (*File, error)
+	// Wanted resolves the creation rule of configPath for file. No rule
+	// gives ErrNoRule.
+	Wanted(configPath, file string) (*Wanted, error)
+}
+
+// ErrNoMetadata means a file has no sops metadata: it is plaintext.
+var ErrNoMetadata = errors.New("no sops metadata: the file is not encrypted")
+
+// ErrNoRule means no creation rule matches a file.
+var ErrNoRule = errors.New("no creation rule matches the file")
+
+// Entry is one file of the repository that a rule matches or that carries
+// sops metadata.
+type Entry struct {
+	// Rel is the path relative to the config's folder, slash-separated.
+	Rel string
+	// Abs is the absolute path.
+	Abs string
+	// Rule is the index of the creation rule that matches, -1 for none.
+	Rule int
+	// File is the metadata read, nil when ReadErr is set.
+	File *File
+	// ReadErr is ErrNoMetadata for a plaintext file, or why it could not
+	// be read.
+	ReadErr error
+	// Wanted is what the rule wants, per the sops library; nil when
+	// WantedErr is set.
+	Wanted    *Wanted
+	WantedErr error
+}
+
+// Repo is a snapshot of a secrets repository.
+type Repo struct {
+	// Root is the folder holding the config; paths are relative to it.
+	Root string
+	// ConfigPath is the .sops.yaml read.
+	ConfigPath string
+	// Config is nil when ConfigErr is set.
+	Config    *sopsconfig.Config
+	ConfigErr error
+	// Entries are sorted by Rel.
+	Entries []*Entry
+}
+
+// Options tune Load.
+type Options struct {
+	// Exclude holds glob patterns (path.Match on the relative path or on
+	// the base name) of files never to consider.
+	Exclude []string
+	// Jobs bounds the files read at once; 0 means one per CPU.
+	Jobs int
+}
+
+// maxFileSize bounds what is read of one candidate file.
+const maxFileSize = 64 << 20
+
+// Load reads the repository whose config is configPath.
+func Load(ctx context.Context, configPath string, b Backend, opts Options) (*Repo, error) {
+	abs, err := filepath.Abs(configPath)
+	if err != nil {
+		return nil, err
+	}
+	r := &Repo{Root: filepath.Dir(abs), ConfigPath: abs}
+	if _, err := os.Stat(abs); err != nil {
+		return nil, err
+	}
+	r.Config, r.ConfigErr = sopsconfig.Load(abs)
+	paths, err := walk(r.Root, opts.Exclude)
+	if err != nil {
+		return nil, err
+	}
+	entries := make([]*Entry, len(paths))
+	jobs := opts.Jobs
+	if jobs <= 0 {
+		jobs = runtime.GOMAXPROCS(0)
+	}
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for w := 0; w < jobs; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				entries[i] = r.inspect(paths[i], b)
+			}
+		}()
+	}
+	for i := range paths {
+		select {
+		case work <- i:
+		case <-ctx.Done():
+		}
+	}
+	close(work)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		if e != nil {
+			r.Entries = append(r.Entries, e)
+		}
+	}
+	return r, nil
+}
+
+// inspect reads one candidate; nil means the file is no secrets file.
+func (r *Repo) inspect(rel string, b Backend) *Entry {
+	e := &Entry{Rel: rel, Abs: filepath.Join(r.Root, filepath.FromSlash(rel)), Rule: -1}
+	if r.Config != nil {
+		if i, err := r.Config.Match(rel); err == nil {
+			e.Rule = i
+		}
+	}
+	data, err := readLimited(e.Abs)
+	if err != nil {
+		e.ReadErr = err
+		return e
+	}
+	if e.Rule < 0 && !looksEncrypted(data) {
+		return nil
+	}
+	if e.Rule >= 0 && r.Config.Rules[e.Rule].PathRegex == "" && !looksEncrypted(data) {
+		// A rule without path_regex matches every path, notes and
+		// configs included: only files sops wrote count there.
+		return nil
+	}
+	e.File, e.ReadErr = b.ParseFile(e.Abs, data)
+	if r.ConfigErr == nil {
+		e.Wanted, e.WantedErr = b.Wanted(r.ConfigPath, e.Abs)
+	}
+	return e
+}
+
+func readLimited(p string) ([]byte, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > maxFileSize {
+		return nil, fmt.Errorf("file is larger than %d MiB: not read", maxFileSize>>20)
+	}
+	return os.ReadFile(p)
+}
+
+// looksEncrypted is a cheap test for sops metadata in any store format.
+func looksEncrypted(data []byte) bool {
+	s := string(data)
+	return strings.Contains(s, "sops") && (strings.Contains(s, "ENC[AES256_GCM,") || strings.Contains(s, "lastmodified"))
+}
+
+// skipNames returns the names that are never secrets files, whatever a
+// rule says: sops's and keycycle's own configs, VCS and tool dotfiles,
+// documentation and Nix code.
+func skipNames() []string {
+	return []string{".sops.yaml", ".sops.yml", "keycycle.yaml", ".gitignore", ".gitattributes", ".envrc",
+		".pre-commit-config.yaml", ".pre-commit-hooks.yaml", "README*", "LICENSE*", "*.md", "*.nix", "flake.lock", "*.txtar"}
+}
+
+func walk(root string, exclude []string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p == root {
+			return nil
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		name := d.Name()
+		if d.IsDir() {
+			if strings.HasPrefix(name, ".") || name == "node_modules" || matchAny(exclude, rel, name) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		if matchAny(skipNames(), rel, name) || matchAny(exclude, rel, name) {
+			return nil
+		}
+		out = append(out, rel)
+		return nil
+	})
+	sort.Strings(out)
+	return out, err
+}
+
+func matchAny(patterns []string, rel, name string) bool {
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, rel); ok {
+			return true
+		}
+		if ok, _ := path.Match(p, name); ok {
+			return true
+		}
+	}
+	return false
+}
