@@ -94,13 +94,13 @@ func (c *checker) add(id, file string, line, col int, msg, hint string) *Finding
 }
 
 func (c *checker) configParse(err error) {
-	line := 0
+	line, msg := 0, err.Error()
 	var pe *sopsconfig.Error
 	if errors.As(err, &pe) {
-		line = pe.Line
+		line, msg = pe.Line, pe.Msg
 	}
-	c.add(IDConfigParse, c.cfgFile, line, 0, strings.TrimSuffix(err.Error(), "."),
-		"fix the YAML at that line; 'sops' fails with the same error until it is fixed")
+	c.add(IDConfigParse, c.cfgFile, line, 0, strings.TrimSuffix(msg, "."),
+		"fix .sops.yaml there; sops fails with the same error until it is fixed")
 }
 
 // index builds the value → anchor names map and the set of listed keys.

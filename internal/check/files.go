@@ -39,6 +39,10 @@ func (c *checker) ruleUsage() {
 			c.add(IDShadowedRule, c.cfgFile, rule.Pos.Line, rule.Pos.Column,
 				fmt.Sprintf("rule %d never applies: rule %d (line %d) comes first and takes every file it matches", n, by+1, rules[by].Pos.Line),
 				"move the more specific rule above the general one; sops uses the first rule that matches")
+		case !rule.HasPathRegex:
+			c.add(IDUnusedRule, c.cfgFile, rule.Pos.Line, rule.Pos.Column,
+				fmt.Sprintf("rule %d has no path_regex, so it would match any path, but no encrypted file falls through to it", n),
+				"give it a path_regex, or delete it if every file has its own rule")
 		default:
 			c.add(IDUnusedRule, c.cfgFile, rule.Pos.Line, rule.Pos.Column,
 				fmt.Sprintf("rule %d (path_regex %q) matches no file in the repository", n, rule.PathRegex),
@@ -110,64 +114,82 @@ func (c *checker) plaintextValues(e *repo.Entry) {
 	}
 }
 
-// drift compares the file's recipients with its rule's and with every key
-// .sops.yaml lists.
+// drift compares the file's recipients with its rule's the way `sops
+// updatekeys` does (group by group, and the Shamir threshold it would
+// set), and with every key .sops.yaml lists.
 func (c *checker) drift(e *repo.Entry) {
+	if c.listed == nil {
+		return // .sops.yaml unreadable: nothing to compare against
+	}
 	have := e.File.Meta
+	var wantGroups [][]repo.MasterKey
 	if e.Wanted != nil {
-		w := e.Wanted
-		if len(w.Groups) != len(have.Groups) || w.ShamirThreshold != have.ShamirThreshold {
+		wantGroups = e.Wanted.Groups
+		threshold := min(have.ShamirThreshold, len(wantGroups))
+		if len(wantGroups) != len(have.Groups) || threshold != have.ShamirThreshold {
 			c.add(IDGroupDrift, e.Rel, 0, 0,
 				fmt.Sprintf("the file has %d key group(s) (threshold %d), rule %d wants %d (threshold %d)",
-					len(have.Groups), have.ShamirThreshold, e.Rule+1, len(w.Groups), w.ShamirThreshold),
+					len(have.Groups), have.ShamirThreshold, e.Rule+1, len(wantGroups), threshold),
 				updatekeysHint(e.Rel))
 		}
-		for _, id := range missing(w.Groups, have.Groups) {
-			f := c.add(IDMissingRecipient, e.Rel, 0, 0,
-				fmt.Sprintf("rule %d wants %s, but the file is not encrypted for it: that key cannot decrypt the file", e.Rule+1, c.label(id.ID)),
-				updatekeysHint(e.Rel))
-			f.Recipient, f.Anchor = id.ID, first(c.names[id.ID])
+	}
+	for i := 0; i < max(len(have.Groups), len(wantGroups)); i++ {
+		ours, theirs := groupAt(have.Groups, i), groupAt(wantGroups, i)
+		where := ""
+		if len(have.Groups) > 1 || len(wantGroups) > 1 {
+			where = fmt.Sprintf(" in key group %d", i+1)
 		}
-	}
-	var wanted [][]repo.MasterKey
-	if e.Wanted != nil {
-		wanted = e.Wanted.Groups
-	}
-	for _, id := range missing(have.Groups, wanted) {
-		line := lineOf(e.Abs, id.ID)
-		if c.listed != nil && c.listed[id.ID] {
-			if e.Wanted == nil {
-				continue // no rule: nothing to compare against
+		if e.Wanted != nil {
+			for _, k := range minus(theirs, ours) {
+				f := c.add(IDMissingRecipient, e.Rel, 0, 0,
+					fmt.Sprintf("rule %d wants %s%s, but the file is not encrypted for it: that key cannot decrypt the file", e.Rule+1, c.label(k.ID), where),
+					updatekeysHint(e.Rel))
+				f.Recipient, f.Anchor = k.ID, first(c.names[k.ID])
 			}
-			f := c.add(IDExtraRecipient, e.Rel, line, 0,
-				fmt.Sprintf("the file is still encrypted for %s, which rule %d no longer wants", c.label(id.ID), e.Rule+1),
-				updatekeysHint(e.Rel)+"; if that key was revoked, also run 'sops rotate -i "+e.Rel+"' for a new data key")
-			f.Recipient, f.Anchor = id.ID, first(c.names[id.ID])
-			continue
 		}
-		f := c.add(IDUnknownRecipient, e.Rel, line, 0,
-			fmt.Sprintf("the file is encrypted for %s:%s, which .sops.yaml does not list at all: that key can still decrypt it", id.Type, shortID(id.ID)),
-			fmt.Sprintf("run 'sops updatekeys -y %s' and then 'sops rotate -i %s' so the unknown key loses access", e.Rel, e.Rel))
-		f.Recipient = id.ID
+		for _, k := range minus(ours, theirs) {
+			c.removed(e, k, where)
+		}
 	}
 }
 
-// missing returns the keys of want that are in no group of have.
-func missing(want, have [][]repo.MasterKey) []repo.MasterKey {
-	in := map[string]bool{}
-	for _, g := range have {
-		for _, k := range g {
-			in[k.String()] = true
+// removed reports a key the file has but its rule does not want.
+func (c *checker) removed(e *repo.Entry, k repo.MasterKey, where string) {
+	line := lineOf(e.Abs, k.ID)
+	if c.listed[k.ID] {
+		if e.Wanted == nil {
+			return // no rule: nothing says it should not be there
 		}
+		f := c.add(IDExtraRecipient, e.Rel, line, 0,
+			fmt.Sprintf("the file is still encrypted for %s%s, which rule %d no longer wants", c.label(k.ID), where, e.Rule+1),
+			updatekeysHint(e.Rel)+"; if that key was revoked, also run 'sops rotate -i "+e.Rel+"' for a new data key")
+		f.Recipient, f.Anchor = k.ID, first(c.names[k.ID])
+		return
+	}
+	f := c.add(IDUnknownRecipient, e.Rel, line, 0,
+		fmt.Sprintf("the file is encrypted for %s:%s, which .sops.yaml does not list at all: that key can still decrypt it", k.Type, shortID(k.ID)),
+		fmt.Sprintf("run 'sops updatekeys -y %s' and then 'sops rotate -i %s' so the unknown key loses access", e.Rel, e.Rel))
+	f.Recipient = k.ID
+}
+
+func groupAt(groups [][]repo.MasterKey, i int) []repo.MasterKey {
+	if i < len(groups) {
+		return groups[i]
+	}
+	return nil
+}
+
+// minus returns the keys of a that are not in b, once each.
+func minus(a, b []repo.MasterKey) []repo.MasterKey {
+	in := map[string]bool{}
+	for _, k := range b {
+		in[k.String()] = true
 	}
 	var out []repo.MasterKey
-	seen := map[string]bool{}
-	for _, g := range want {
-		for _, k := range g {
-			if !in[k.String()] && !seen[k.String()] {
-				seen[k.String()] = true
-				out = append(out, k)
-			}
+	for _, k := range a {
+		if !in[k.String()] {
+			in[k.String()] = true
+			out = append(out, k)
 		}
 	}
 	return out

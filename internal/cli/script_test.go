@@ -2,13 +2,21 @@ package cli_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 
-	"github.com/keycycle/keycycle/internal/cli"
+	"filippo.io/age"
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/keycycle/keycycle/internal/cli"
 )
 
 func TestMain(m *testing.M) {
@@ -25,17 +33,37 @@ func corpusDir() string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "corpus")
 }
 
-// TestScripts runs the CLI scripts in testdata/script. Each script runs
-// in its own temporary folder; $CORPUS points at the shared corpus (the
-// condition [corpus] is false when it is absent) and the conditions
-// [exec:NAME] tell whether a system tool is installed.
+// sopsBinary builds the real sops (the go.mod tool) once and returns the
+// folder holding it.
+var sopsBinary = sync.OnceValues(func() (string, error) {
+	out, err := exec.Command("go", "tool", "-n", "sops").Output()
+	if err != nil {
+		return "", fmt.Errorf("go tool -n sops: %v", err)
+	}
+	return filepath.Dir(strings.TrimSpace(string(out))), nil
+})
+
+// TestScripts runs the CLI scripts in testdata/script. Each script runs in
+// its own temporary folder, with:
+//   - $CORPUS, the shared corpus ([corpus] is false when it is absent);
+//   - the real sops binary on $PATH (go tool sops);
+//   - genkey NAME: a new age identity in NAME.key (0600) and $NAME set to
+//     its recipient;
+//   - subst FILE...: $VARS in the files replaced from the environment;
+//   - kc CODE ARGS...: run keycycle ARGS and require exit code CODE (its
+//     output is then checked with stdout/stderr as after exec).
 func TestScripts(t *testing.T) {
+	sopsDir, err := sopsBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir: filepath.Join("..", "..", "testdata", "script"),
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("CORPUS", corpusDir())
 			env.Setenv("HOME", env.WorkDir+"/home")
 			env.Setenv("XDG_CONFIG_HOME", env.WorkDir+"/home/.config")
+			env.Setenv("PATH", sopsDir+string(os.PathListSeparator)+env.Getenv("PATH"))
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {
@@ -44,7 +72,61 @@ func TestScripts(t *testing.T) {
 				_, err := os.Stat(corpusDir())
 				return err == nil, nil
 			}
-			return false, nil
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"genkey": cmdGenkey,
+			"subst":  cmdSubst,
+			"kc":     cmdKC,
 		},
 	})
+}
+
+func cmdGenkey(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: genkey NAME...")
+	}
+	for _, name := range args {
+		id, err := age.GenerateX25519Identity()
+		ts.Check(err)
+		body := fmt.Sprintf("# public key: %s\n%s\n", id.Recipient(), id)
+		ts.Check(os.WriteFile(ts.MkAbs(name+".key"), []byte(body), 0o600))
+		ts.Setenv(name, id.Recipient().String())
+	}
+}
+
+func cmdSubst(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: subst FILE...")
+	}
+	for _, f := range args {
+		data, err := os.ReadFile(ts.MkAbs(f))
+		ts.Check(err)
+		out := os.Expand(string(data), func(k string) string {
+			if v := ts.Getenv(k); v != "" {
+				return v
+			}
+			return "$" + k
+		})
+		ts.Check(os.WriteFile(ts.MkAbs(f), []byte(out), 0o644))
+	}
+}
+
+func cmdKC(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 {
+		ts.Fatalf("usage: kc CODE ARGS...")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	got := 0
+	if err := ts.Exec("keycycle", args[1:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("keycycle: %v", err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("keycycle %s: exit code %d, want %d", strings.Join(args[1:], " "), got, want)
+	}
 }

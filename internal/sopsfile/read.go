@@ -50,7 +50,7 @@ func Parse(path string, data []byte) (f *repo.File, err error) {
 		// The stores are not written for hostile input; a panic in them
 		// must become an error, never reach the user.
 		if r := recover(); r != nil {
-			f, err = nil, fmt.Errorf("%s: malformed sops file (%v)", path, r)
+			f, err = nil, fmt.Errorf("malformed sops file (%v)", r)
 		}
 	}()
 	format := FormatForPath(path)
@@ -60,7 +60,7 @@ func Parse(path string, data []byte) (f *repo.File, err error) {
 		if errors.Is(err, sops.MetadataNotFound) || strings.Contains(err.Error(), string(sops.MetadataNotFound)) {
 			return nil, repo.ErrNoMetadata
 		}
-		return nil, fmt.Errorf("%s: cannot read as a sops %s file: %s", path, format, oneLine(err.Error()))
+		return nil, fmt.Errorf("cannot read as a sops %s file: %s", format, oneLine(err.Error()))
 	}
 	f = &repo.File{Path: path, Format: format, Meta: metadataOf(tree.Metadata)}
 	f.Secrets = secretsOf(tree)
