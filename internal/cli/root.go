@@ -77,6 +77,7 @@ Start with:
 		newSSHToAgeCmd(e),
 		newKeygenCmd(e),
 		newDemoCmd(e),
+		newRekeyCmd(e),
 	)
 	return root
 }

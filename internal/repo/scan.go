@@ -128,6 +128,28 @@ func Load(ctx context.Context, configPath string, b Backend, opts Options) (*Rep
 	return r, nil
 }
 
+// SecretsFiles lists, relative to the config's folder, the files a
+// creation rule matches that carry sops metadata: the files rekey works
+// on. It reads no metadata (only a cheap look at each candidate).
+func SecretsFiles(configPath string, cfg *sopsconfig.Config, exclude []string) ([]string, error) {
+	root := filepath.Dir(configPath)
+	paths, err := walk(root, exclude)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, rel := range paths {
+		if _, err := cfg.Match(rel); err != nil {
+			continue
+		}
+		data, err := readLimited(filepath.Join(root, filepath.FromSlash(rel)))
+		if err == nil && looksEncrypted(data) {
+			out = append(out, rel)
+		}
+	}
+	return out, nil
+}
+
 // inspect reads one candidate; nil means the file is no secrets file.
 func (r *Repo) inspect(rel string, b Backend) *Entry {
 	e := &Entry{Rel: rel, Abs: filepath.Join(r.Root, filepath.FromSlash(rel)), Rule: -1}

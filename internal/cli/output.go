@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+
+	"golang.org/x/term"
+
+	"github.com/keycycle/keycycle/internal/sopsconfig"
+)
+
+// names maps key values to anchor names for messages.
+type names map[string]string
+
+func anchorNames(cfg *sopsconfig.Config) names {
+	n := names{}
+	if cfg == nil {
+		return n
+	}
+	for _, a := range cfg.Anchors {
+		if _, ok := n[a.Value]; !ok {
+			n[a.Value] = a.Name
+		}
+	}
+	return n
+}
+
+// label turns recipients into "name" where an anchor names them, else a
+// shortened recipient.
+func (n names) label(ids []string) []string {
+	var out []string
+	for _, id := range ids {
+		if name, ok := n[id]; ok {
+			out = append(out, name)
+		} else {
+			out = append(out, short(id))
+		}
+	}
+	return out
+}
+
+func short(id string) string {
+	if len(id) > 24 {
+		return id[:12] + "…" + id[len(id)-6:]
+	}
+	return id
+}
+
+// progress draws "[n/N]" on stderr, only when stderr is a terminal.
+type progress struct {
+	mu    sync.Mutex
+	w     io.Writer
+	n, of int
+	on    bool
+}
+
+func newProgress(w io.Writer, of int) *progress {
+	p := &progress{w: w, of: of}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) && of > 1 {
+		p.on = true
+	}
+	return p
+}
+
+func (p *progress) step() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n++
+	if p.on {
+		fmt.Fprintf(p.w, "\r[%d/%d]", p.n, p.of)
+	}
+}
+
+func (p *progress) done() {
+	if p.on {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
+
+// writeRekeyReport prints the outcomes and returns how many failed.
+func writeRekeyReport(out io.Writer, format string, outcomes []rekeyOutcome, dryRun bool) int {
+	failed, changed := 0, 0
+	for _, o := range outcomes {
+		switch o.Status {
+		case "failed", "skipped":
+			failed++
+		case "rekeyed", "would-rekey":
+			changed++
+		}
+	}
+	if format == "json" {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(struct {
+			Schema string         `json:"schema"`
+			DryRun bool           `json:"dry_run"`
+			Files  []rekeyOutcome `json:"files"`
+		}{"keycycle.rekey/v1", dryRun, outcomes})
+		return failed
+	}
+	for _, o := range outcomes {
+		if o.Status == "unchanged" {
+			continue
+		}
+		fmt.Fprintf(out, "%s: %s%s\n", o.File, o.Status, describeChange(o))
+	}
+	verb := "rekeyed"
+	if dryRun {
+		verb = "would be rekeyed (dry run: nothing written)"
+	}
+	fmt.Fprintf(out, "%d of %d files %s, %d failed\n", changed, len(outcomes), verb, failed)
+	return failed
+}
+
+func describeChange(o rekeyOutcome) string {
+	var parts []string
+	for _, a := range o.Added {
+		parts = append(parts, "+"+a)
+	}
+	for _, r := range o.Removed {
+		parts = append(parts, "-"+r)
+	}
+	if o.DataKeyRotate {
+		parts = append(parts, "(new data key)")
+	}
+	if o.Error != "" {
+		parts = append(parts, o.Error)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " " + strings.Join(parts, " ")
+}
