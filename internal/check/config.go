@@ -1,6 +1,7 @@
 package check
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -135,8 +136,12 @@ func (c *checker) keyRefChecks(rule *sopsconfig.Rule) {
 			r, err := agekey.ParseRecipient(k.Value)
 			if err != nil {
 				if k.Alias == "" { // anchors are reported where they are defined
+					shown := fmt.Sprintf("%q", k.Value)
+					if errors.Is(err, agekey.ErrSecretKey) {
+						shown = "a private key (AGE-SECRET-KEY-…): remove it from .sops.yaml and treat it as leaked;"
+					}
 					c.add(IDInvalidRecipient, c.cfgFile, k.Pos.Line, k.Pos.Column,
-						fmt.Sprintf("rule %d: %q is not a valid age recipient: %v", rule.Index+1, k.Value, err),
+						fmt.Sprintf("rule %d: %s is not a valid age recipient: %v", rule.Index+1, shown, err),
 						"paste the output of 'age-keygen -y KEYFILE' or 'keycycle ssh-to-age HOSTKEY.pub'")
 				}
 				continue

@@ -1,8 +1,79 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
 
-// newKeygenCmd is filled in by the agekey work.
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/keycycle/keycycle/internal/agekey"
+)
+
+type keygenOptions struct {
+	output string
+
+	stderr io.Writer
+}
+
 func newKeygenCmd(e *env) *cobra.Command {
-	return &cobra.Command{Use: "keygen", Short: "Generate an age identity (not yet built)", Hidden: true}
+	opts := &keygenOptions{stderr: e.stderr}
+	cmd := &cobra.Command{
+		Use:   "keygen [-o FILE]",
+		Short: "Generate an age identity (X25519 key pair)",
+		Long: `keygen generates a new age X25519 identity in the age-keygen format
+("# created: …", "# public key: age1…", then the AGE-SECRET-KEY-1… line).
+
+With -o FILE it writes the identity to FILE, created with mode 0600 and
+never overwriting an existing file, and prints only the public recipient
+on stdout ("Public key: …" also goes to stderr, as age-keygen prints it).
+Without -o, like age-keygen, it writes the identity to stdout.
+
+For a host's sops-nix key, generate the key on the host itself, so that
+the private key never leaves it.`,
+		Example: `  keycycle keygen -o ~/.config/sops/age/keys.txt
+  keycycle keygen -o backup-key.txt >> recipients.txt
+  keycycle keygen > key.txt     # like age-keygen; mind the file mode`,
+		Args: argsHint(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runKeygen(cmd.Context(), opts, e.stdout, args)
+		},
+	}
+	cmd.Flags().StringVarP(&opts.output, "output", "o", "", "write the identity to this new file (mode 0600) instead of stdout")
+	return cmd
+}
+
+func runKeygen(_ context.Context, opts *keygenOptions, out io.Writer, _ []string) error {
+	if opts.output == "" || opts.output == "-" {
+		rec, err := agekey.GenerateTo(out)
+		if err != nil {
+			return errorf("check that standard output can be written", "cannot write the identity: %v", err)
+		}
+		if !isTerminal(out) {
+			fmt.Fprintf(opts.stderr, "Public key: %s\n", rec)
+		}
+		return nil
+	}
+	rec, err := agekey.Generate(opts.output)
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		return errorf("pick another path, or move the old key away first: keycycle never overwrites a key file",
+			"%s already exists", opts.output)
+	case err != nil:
+		return errorf("check that the folder exists and that you may write in it",
+			"cannot create %s: %s", opts.output, osErrText(err))
+	}
+	fmt.Fprintf(opts.stderr, "Public key: %s\n", rec)
+	_, err = fmt.Fprintln(out, rec)
+	return err
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
