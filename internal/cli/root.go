@@ -78,6 +78,8 @@ Start with:
 		newKeygenCmd(e),
 		newDemoCmd(e),
 		newRekeyCmd(e),
+		newHostCmd(e),
+		newUserCmd(e),
 	)
 	return root
 }

@@ -189,10 +189,19 @@ func readLimited(p string) ([]byte, error) {
 	return os.ReadFile(p)
 }
 
-// looksEncrypted is a cheap test for sops metadata in any store format.
+// looksEncrypted is a cheap test for sops metadata in any store format:
+// a top-level `sops:` key (YAML), a "sops" member (JSON and the binary
+// store), `sops_…=` lines (dotenv) or a [sops] section (INI), next to a
+// MAC or an age/pgp/kms stanza.
 func looksEncrypted(data []byte) bool {
 	s := string(data)
-	return strings.Contains(s, "sops") && (strings.Contains(s, "ENC[AES256_GCM,") || strings.Contains(s, "lastmodified"))
+	if !strings.Contains(s, "mac") && !strings.Contains(s, "lastmodified") {
+		return false
+	}
+	return strings.HasPrefix(s, "sops:") || strings.Contains(s, "\nsops:") ||
+		strings.Contains(s, `"sops":`) || strings.Contains(s, `"sops" :`) ||
+		strings.Contains(s, "\nsops_mac=") || strings.HasPrefix(s, "sops_") ||
+		strings.Contains(s, "\n[sops]") || strings.HasPrefix(s, "[sops]")
 }
 
 // skipNames returns the names that are never secrets files, whatever a

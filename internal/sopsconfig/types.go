@@ -9,6 +9,8 @@
 // key groups equal the sops library's own answer on every corpus config.
 package sopsconfig
 
+import "regexp"
+
 // Pos is a position in the config file, 1-based. Line 0 means unknown.
 type Pos struct {
 	Line   int `json:"line"`
@@ -33,16 +35,17 @@ const (
 
 // Anchor is a YAML anchor defined anywhere under the top-level `keys:` node
 // whose value is a scalar (one key). Anchors on sequences or maps (group
-// anchors such as `&hosts`) are recorded in Groups, not here.
+// anchors such as `&hosts`) are recorded in Config.Groups, not here.
 type Anchor struct {
-	// Name is the anchor name without '&' (Misterio77's "users:" style
-	// names keep their trailing colon, as YAML reads them).
+	// Name is the anchor name without '&'.
 	Name string `json:"name"`
 	// Value is the scalar value, trimmed of surrounding white space.
 	Value string `json:"value"`
 	// Group is the path of mapping keys and group anchors above the
-	// anchor inside `keys:`, e.g. ["hosts"] or ["users:"]; empty for a
-	// flat list.
+	// anchor inside `keys:`, e.g. ["hosts"] (vipulog's `hosts: &hosts
+	// [...]`) or ["users"] (Misterio77's `- &users:`, which YAML reads
+	// as a one-entry mapping whose empty key carries the anchor "users":
+	// anchor names stop at ':'); empty for a flat list.
 	Group []string `json:"group,omitempty"`
 	Pos   Pos      `json:"pos"`
 }
@@ -50,15 +53,33 @@ type Anchor struct {
 // KeyRef is one key as a rule refers to it.
 type KeyRef struct {
 	Type KeyType `json:"type"`
-	// Value is the key after alias resolution and comma splitting,
-	// trimmed; for kms/gcp_kms/azure_keyvault/hckms entries written as
-	// maps it is the identifying field (arn, resource_id, vaultUrl/key/
-	// version joined with '/', key_id).
+	// Value is the key as sops identifies it (its master key's
+	// ToString, which is also what sops deduplicates on), after alias
+	// resolution, comma splitting and the normalisation sops applies:
+	//   - age: the recipient, trimmed of white space;
+	//   - pgp, gcp_kms (resource_id): every space removed;
+	//   - kms: the ARN ("ARN+ROLE" with a role), followed by
+	//     "|CONTEXT" (sorted k:v pairs joined with ',') when there is a
+	//     context and "|CONTEXT|PROFILE" when there is an aws_profile;
+	//   - azure_keyvault: "VAULTURL/keys/NAME/VERSION" (VERSION may be
+	//     empty: sops then asks Azure for the latest version);
+	//   - hc_vault: "ADDRESS/v1/ENGINE/keys/NAME";
+	//   - hckms: the key_id as written.
+	// An age value may be empty ("a,,b" inside one entry): sops fails on
+	// it when the rule is used, as it does on any invalid recipient.
 	Value string `json:"value"`
-	// Alias is the anchor name when the entry was written as an alias
-	// (`*name`), empty for a literal.
+	// Alias is the anchor name of the key's scalar when it was reached
+	// through an alias: written as `*name`, or an anchored item of an
+	// aliased list (`age: *users` whose items are `&tux age1…`). Empty
+	// for a literal.
 	Alias string `json:"alias,omitempty"`
-	Pos   Pos    `json:"pos"`
+	// Via is the alias of the enclosing list or key group through which
+	// the key was reached (`age: *users`, `- *group`, `merge: [*common]`),
+	// innermost first; empty when the key is written in the rule itself.
+	Via string `json:"via,omitempty"`
+	// Pos is where the rule brings the key in: the key's own scalar for
+	// a literal, else the outermost alias in the rule that leads to it.
+	Pos Pos `json:"pos"`
 }
 
 // KeyGroup is one key group of a rule: all keys in it, flattened over
@@ -66,7 +87,14 @@ type KeyRef struct {
 // value), in the order sops keeps.
 type KeyGroup struct {
 	Keys []KeyRef `json:"keys"`
-	Pos  Pos      `json:"pos"`
+	// Pos is the group's item in key_groups (the rule for the group
+	// made of flat key fields).
+	Pos Pos `json:"pos"`
+	// Via is the alias name when the group was written as `- *name`.
+	Via string `json:"via,omitempty"`
+	// UnknownFields are keys of the group mapping sops ignores (e.g.
+	// `ages:` or `hc_vault_transit_uri:` inside a group).
+	UnknownFields []Field `json:"unknown_fields,omitempty"`
 }
 
 // Rule is one entry of creation_rules.
@@ -78,7 +106,8 @@ type Rule struct {
 	PathRegex    string `json:"path_regex,omitempty"`
 	HasPathRegex bool   `json:"has_path_regex"`
 	PathRegexPos Pos    `json:"path_regex_pos"`
-	// RegexError is the compile error of PathRegex, if any.
+	// RegexError is the compile error of PathRegex, if any (sops only
+	// fails on it when a path reaches this rule).
 	RegexError string `json:"regex_error,omitempty"`
 	// KeyGroups are the groups sops would use: key_groups when present
 	// and non-empty, else one group made of the flat key fields.
@@ -94,9 +123,21 @@ type Rule struct {
 	UnencryptedCommentRegex string `json:"unencrypted_comment_regex,omitempty"`
 	EncryptedCommentRegex   string `json:"encrypted_comment_regex,omitempty"`
 	MACOnlyEncrypted        bool   `json:"mac_only_encrypted,omitempty"`
+	// AwsProfile is the rule-level aws_profile (used by flat kms keys).
+	AwsProfile string `json:"aws_profile,omitempty"`
 	// UnknownFields are mapping keys sops ignores silently (typos such as
 	// path_regexp), with their positions.
 	UnknownFields []Field `json:"unknown_fields,omitempty"`
+	// IgnoredFields are flat key fields (age, pgp, kms, gcp_kms, hckms,
+	// azure_keyvault, hc_vault_transit_uri) that sops ignores because
+	// key_groups is not empty.
+	IgnoredFields []Field `json:"ignored_fields,omitempty"`
+	// Errors are problems sops reports only when this rule is selected
+	// for a file (a key field of the wrong type, more than one
+	// encrypted_/unencrypted_ selector, a malformed hckms key_id or
+	// hc_vault URI, an entry that makes sops crash). Recipient syntax
+	// is not checked here (see internal/agekey).
+	Errors []*Error `json:"errors,omitempty"`
 }
 
 // Field is a mapping key and where it stands.
@@ -105,12 +146,34 @@ type Field struct {
 	Pos  Pos    `json:"pos"`
 }
 
+// AnchorGroup is an anchored sequence or mapping under `keys:` (vipulog's
+// `hosts: &hosts [...]`, Misterio77's `- &users:`), a group of keys.
+type AnchorGroup struct {
+	// Name is the anchor name without '&'.
+	Name string `json:"name"`
+	// OnKey is true for Misterio77's `- &users:` shape: the anchor sits
+	// on the empty mapping key, not on the list, so `*users` would give
+	// null, not the list.
+	OnKey bool `json:"on_key,omitempty"`
+	// Group is the path above the group, as in Anchor.Group.
+	Group []string `json:"group,omitempty"`
+	// Values are the scalar values inside it, nested ones included,
+	// trimmed, in document order (aliases inside it are not followed).
+	Values []string `json:"values"`
+	Pos    Pos      `json:"pos"`
+}
+
 // Config is a parsed .sops.yaml.
 type Config struct {
 	// Path is the file it was read from.
 	Path string `json:"path"`
 	// Anchors lists scalar anchors under `keys:` in document order.
 	Anchors []Anchor `json:"anchors"`
+	// Groups lists anchored sequences and mappings under `keys:`.
+	Groups []AnchorGroup `json:"groups,omitempty"`
+	// OtherAnchors lists scalar anchors defined outside `keys:` (fluxcd
+	// style `age: &age age1…` inside a rule), in document order.
+	OtherAnchors []Anchor `json:"other_anchors,omitempty"`
 	// KeysPos is where `keys:` stands (Line 0 when absent).
 	KeysPos Pos `json:"keys_pos"`
 	// Rules are the creation rules in order.
@@ -125,4 +188,12 @@ type Config struct {
 	// AliasUses counts, per anchor name, how many aliases refer to it
 	// anywhere in the document (rules or elsewhere).
 	AliasUses map[string]int `json:"alias_uses"`
+	// MoreDocuments is true when the file holds more than one YAML
+	// document: sops reads the first and ignores the others.
+	MoreDocuments bool `json:"more_documents,omitempty"`
+
+	// regexes holds the compiled path_regex of each rule (nil when the
+	// rule has none or it does not compile). Written once by Parse, only
+	// read afterwards, so a Config is safe for concurrent use.
+	regexes []*regexp.Regexp
 }

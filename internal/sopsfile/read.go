@@ -56,6 +56,17 @@ func Parse(path string, data []byte) (f *repo.File, err error) {
 	format := FormatForPath(path)
 	store := common.StoreForFormat(formats.FormatFromString(string(format)), config.NewStoresConfig())
 	tree, err := store.LoadEncryptedFile(data)
+	if err != nil && format == repo.FormatBinary {
+		// A copy such as shared.yaml.bak: sops would need --input-type,
+		// but for reading its metadata the content tells the format.
+		for _, f := range []repo.Format{repo.FormatYAML, repo.FormatJSON} {
+			st := common.StoreForFormat(formats.FormatFromString(string(f)), config.NewStoresConfig())
+			if t, err2 := st.LoadEncryptedFile(data); err2 == nil {
+				tree, err, format = t, nil, f
+				break
+			}
+		}
+	}
 	if err != nil {
 		if errors.Is(err, sops.MetadataNotFound) || strings.Contains(err.Error(), string(sops.MetadataNotFound)) {
 			return nil, repo.ErrNoMetadata

@@ -1,0 +1,272 @@
+// Package change applies a change to a secrets repository safely: a new
+// .sops.yaml and the files to create, planned and verified entirely in
+// memory (every affected file rekeyed, decrypted back and compared),
+// then written — the config first, each file atomically after it — only
+// when every part verified. A crash between writes leaves a repository
+// that 'keycycle check' describes and 'keycycle rekey' finishes; no
+// secret is ever lost.
+package change
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"filippo.io/age"
+
+	"github.com/keycycle/keycycle/internal/fsutil"
+	"github.com/keycycle/keycycle/internal/repo"
+	"github.com/keycycle/keycycle/internal/sopsconfig"
+	"github.com/keycycle/keycycle/internal/sopsfile"
+)
+
+// NewFile is a secrets file to create, given as plaintext that is
+// encrypted in memory for the recipients its rule wants under the new
+// config. The plaintext never touches the disk.
+type NewFile struct {
+	// Rel is the path relative to the repository root.
+	Rel       string
+	Plaintext []byte
+}
+
+// Request is one change.
+type Request struct {
+	// ConfigPath is the repository's .sops.yaml.
+	ConfigPath string
+	// OldConfig and NewConfig are its bytes before and after.
+	OldConfig, NewConfig []byte
+	// Create lists files to create (skipped when they exist).
+	Create []NewFile
+	// Delete lists files (relative) to delete after the rest is written.
+	Delete []string
+	// Identities open the data keys of the files to rekey.
+	Identities []age.Identity
+	// RotateFor forces a new data key for every file any of these
+	// recipients could read (revocation), even if nothing else changes.
+	RotateFor []string
+	// Exclude holds globs of files to leave alone.
+	Exclude []string
+}
+
+// FileResult is what happens to one file.
+type FileResult struct {
+	Rel            string   `json:"file"`
+	Action         string   `json:"action"` // create, rekey, delete
+	Added          []string `json:"added,omitempty"`
+	Removed        []string `json:"removed,omitempty"`
+	DataKeyRotated bool     `json:"data_key_rotated,omitempty"`
+	// Readable lists the secret paths of a file some RotateFor recipient
+	// could read before the change.
+	Readable []string `json:"exposed_secrets,omitempty"`
+	output   []byte
+	mode     os.FileMode
+}
+
+// Plan is a verified change, ready to apply.
+type Plan struct {
+	req   Request
+	Files []FileResult `json:"files"`
+}
+
+// Prepare computes and verifies the whole change in memory. The new
+// config is written to a temporary file beside .sops.yaml while it runs
+// (sops's rule loader reads a path) and removed before Prepare returns.
+func Prepare(req Request) (*Plan, error) {
+	cfg, err := sopsconfig.Parse(req.ConfigPath, req.NewConfig)
+	if err != nil {
+		return nil, fmt.Errorf("the new .sops.yaml does not parse: %w", err)
+	}
+	tmp, err := writeTempConfig(req.ConfigPath, req.NewConfig)
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp)
+	p := &Plan{req: req}
+	root := filepath.Dir(req.ConfigPath)
+	if err := p.creates(root, tmp); err != nil {
+		return nil, err
+	}
+	rels, err := repo.SecretsFiles(req.ConfigPath, cfg, req.Exclude)
+	if err != nil {
+		return nil, err
+	}
+	deleted := map[string]bool{}
+	for _, rel := range req.Delete {
+		deleted[rel] = true
+	}
+	var failures []error
+	for _, rel := range rels {
+		if deleted[rel] {
+			continue
+		}
+		fr, err := p.rekey(root, rel, tmp)
+		if err != nil {
+			failures = append(failures, fmt.Errorf("%s: %w", rel, err))
+			continue
+		}
+		if fr != nil {
+			p.Files = append(p.Files, *fr)
+		}
+	}
+	for _, rel := range req.Delete {
+		fr := FileResult{Rel: rel, Action: "delete"}
+		if f, err := sopsfile.Read(filepath.Join(root, filepath.FromSlash(rel))); err == nil {
+			fr.Readable = p.exposed(f)
+		}
+		p.Files = append(p.Files, fr)
+	}
+	if len(failures) > 0 {
+		return nil, &Error{Files: failures}
+	}
+	sort.SliceStable(p.Files, func(i, j int) bool { return p.Files[i].Rel < p.Files[j].Rel })
+	return p, nil
+}
+
+// Error lists the files a change could not be prepared for; nothing was
+// written.
+type Error struct{ Files []error }
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("nothing was changed: %d file(s) cannot be rekeyed", len(e.Files))
+	for _, f := range e.Files {
+		msg += "; " + f.Error()
+	}
+	return msg
+}
+
+func writeTempConfig(configPath string, data []byte) (string, error) {
+	f, err := os.CreateTemp(filepath.Dir(configPath), ".sops.yaml.keycycle-plan-*")
+	if err != nil {
+		return "", err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return "", err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+func (p *Plan) creates(root, tmpConfig string) error {
+	for _, nf := range p.req.Create {
+		abs := filepath.Join(root, filepath.FromSlash(nf.Rel))
+		if _, err := os.Stat(abs); err == nil {
+			continue
+		}
+		w, err := sopsfile.WantedFor(tmpConfig, abs)
+		if err != nil {
+			return fmt.Errorf("%s: no creation rule applies to the new file: %w", nf.Rel, err)
+		}
+		var groups [][]string
+		for _, g := range w.Groups {
+			var rs []string
+			for _, k := range g {
+				if k.Type != "age" {
+					return fmt.Errorf("%s: its rule wants a %s key; keycycle creates files for age keys only", nf.Rel, k.Type)
+				}
+				rs = append(rs, k.ID)
+			}
+			groups = append(groups, rs)
+		}
+		enc, err := sopsfile.Encrypt(abs, nf.Plaintext, sopsfile.EncryptOptions{Groups: groups, ShamirThreshold: w.ShamirThreshold})
+		if err != nil {
+			return fmt.Errorf("%s: %w", nf.Rel, err)
+		}
+		p.Files = append(p.Files, FileResult{Rel: nf.Rel, Action: "create", Added: w.Recipients(), output: enc, mode: 0o644})
+	}
+	return nil
+}
+
+// rekey plans one existing file; nil means it needs nothing.
+func (p *Plan) rekey(root, rel, tmpConfig string) (*FileResult, error) {
+	abs := filepath.Join(root, filepath.FromSlash(rel))
+	data, err := os.ReadFile(abs)
+	if err != nil {
+		return nil, err
+	}
+	st, err := os.Stat(abs)
+	if err != nil {
+		return nil, err
+	}
+	f, err := sopsfile.Parse(abs, data)
+	if err != nil {
+		return nil, err
+	}
+	exposed := p.exposed(f)
+	res, err := sopsfile.Rekey(abs, data, sopsfile.RekeyOptions{ConfigPath: tmpConfig,
+		Identities: p.req.Identities, RotateDataKey: len(exposed) > 0})
+	if err != nil {
+		return nil, err
+	}
+	if !res.Changed {
+		return nil, nil
+	}
+	fr := &FileResult{Rel: rel, Action: "rekey", DataKeyRotated: res.DataKeyRotated, output: res.Output, mode: st.Mode().Perm()}
+	for _, k := range res.Added {
+		fr.Added = append(fr.Added, k.ID)
+	}
+	for _, k := range res.Removed {
+		fr.Removed = append(fr.Removed, k.ID)
+	}
+	fr.Readable = exposed
+	return fr, nil
+}
+
+// exposed returns the secret paths of f when a RotateFor recipient can
+// read it today.
+func (p *Plan) exposed(f *repo.File) []string {
+	has := map[string]bool{}
+	for _, r := range f.Meta.Recipients() {
+		has[r] = true
+	}
+	for _, r := range p.req.RotateFor {
+		if has[r] {
+			var out []string
+			for _, s := range f.Secrets {
+				out = append(out, s.Name())
+			}
+			if out == nil {
+				out = []string{}
+			}
+			return out
+		}
+	}
+	return nil
+}
+
+// Apply writes the plan: the new .sops.yaml first, then every file
+// atomically, then the deletions. It stops at the first error; what was
+// written stays consistent (see the package doc).
+func (p *Plan) Apply() error {
+	if err := fsutil.WriteFileAtomic(p.req.ConfigPath, p.req.NewConfig, configMode(p.req.ConfigPath)); err != nil {
+		return err
+	}
+	root := filepath.Dir(p.req.ConfigPath)
+	for _, f := range p.Files {
+		abs := filepath.Join(root, filepath.FromSlash(f.Rel))
+		switch f.Action {
+		case "delete":
+			if err := os.Remove(abs); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		default:
+			if err := fsutil.WriteFileAtomic(abs, f.output, f.mode); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func configMode(path string) os.FileMode {
+	if st, err := os.Stat(path); err == nil {
+		return st.Mode().Perm()
+	}
+	return 0o644
+}

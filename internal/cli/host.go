@@ -1,0 +1,193 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+
+	"filippo.io/age"
+	"github.com/spf13/cobra"
+
+	"github.com/keycycle/keycycle/internal/change"
+	"github.com/keycycle/keycycle/internal/configedit"
+)
+
+func newHostCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "host",
+		Short: "Bring hosts in and take them out of the secrets repository",
+		Long: `Host commands change who can decrypt what, host by host, replacing the
+hand edits of .sops.yaml and the 'sops updatekeys' loop:
+
+  keycycle host add NAME …     register a host's key, its rules and its file
+  keycycle host remove NAME    revoke a host: out of every rule, files re-keyed`,
+	}
+	cmd.AddCommand(newHostAddCmd(e), newHostRemoveCmd(e))
+	return cmd
+}
+
+// mutateFlags are shared by every command that changes the repository.
+type mutateFlags struct {
+	repo    string
+	dryRun  bool
+	format  string
+	exclude []string
+}
+
+func (m *mutateFlags) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&m.repo, "repo", "", "the secrets repository (default: the nearest folder upward holding .sops.yaml)")
+	f.BoolVarP(&m.dryRun, "dry-run", "n", false, "print the plan and the .sops.yaml diff; write nothing")
+	f.StringVar(&m.format, "format", "text", "output format: text or json")
+	f.StringArrayVar(&m.exclude, "exclude", nil, "glob of files to leave alone (repeatable)")
+}
+
+type hostAddOptions struct {
+	mutateFlags
+	key     hostKeySource
+	userKey string
+	dir     string
+	noShare bool
+}
+
+func newHostAddCmd(e *env) *cobra.Command {
+	opts := &hostAddOptions{}
+	cmd := &cobra.Command{
+		Use:   "add NAME (--ssh-pubkey FILE | --ssh-keyscan ADDR[:PORT] | --age RECIPIENT | --new-ssh-key DIR)",
+		Short: "Register a host: its key, its per-host rule, the shared rules, its file",
+		Long: `Host add does what the bootstrap helpers did by hand:
+  1. converts the host's SSH ed25519 key to its age recipient (ssh-to-age),
+  2. adds &NAME under keys: (in the hosts group when there is one),
+  3. adds a rule for DIR/NAME.yaml (the admins every host file lists, and NAME),
+     before any catch-all rule,
+  4. adds *NAME to the shared rule(s) (the one for DIR/shared.yaml, and any
+     rule that lists every host), unless --no-shared,
+  5. creates DIR/NAME.yaml if missing, and with --user-key USER a new user
+     age key whose private half is stored encrypted there under keys/age,
+     registered as &USER_NAME,
+  6. rekeys every file that changed — all verified in memory first; nothing
+     is written unless every file verified.
+
+--new-ssh-key DIR generates the host's SSH key pair into DIR/etc/ssh
+(DIR/persist/etc/ssh with --persist) for 'nixos-anywhere --extra-files DIR',
+so the host can decrypt on its first boot.`,
+		Example: `  keycycle host add griefling --ssh-keyscan 192.0.2.10 --dry-run
+  keycycle host add griefling --ssh-pubkey ssh_host_ed25519_key.pub --user-key rain
+  keycycle host add griefling --new-ssh-key /tmp/extra --persist`,
+		Args: argsHint(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runHostAdd(cmd.Context(), opts, e.stdout, args)
+		},
+	}
+	opts.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&opts.key.age, "age", "", "the host's age recipient")
+	f.StringVar(&opts.key.sshPubkey, "ssh-pubkey", "", "the host's SSH public key file")
+	f.StringVar(&opts.key.keyscan, "ssh-keyscan", "", "ask the host for its key with ssh-keyscan")
+	f.StringVar(&opts.key.newSSHKey, "new-ssh-key", "", "generate the host's SSH key pair into this folder")
+	f.BoolVar(&opts.key.persist, "persist", false, "with --new-ssh-key: under persist/etc/ssh (impermanence)")
+	f.StringVar(&opts.userKey, "user-key", "", "also make a user age key USER_NAME stored in the host's file")
+	f.StringVar(&opts.dir, "dir", "sops", "folder of the secrets files, relative to the repository")
+	f.BoolVar(&opts.noShare, "no-shared", false, "do not add the host to the shared rules")
+	return cmd
+}
+
+func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args []string) error {
+	name := args[0]
+	if err := checkHostName(name); err != nil {
+		return err
+	}
+	if opts.key.count() != 1 {
+		return errorf("pass exactly one of --ssh-pubkey, --ssh-keyscan, --age, --new-ssh-key", "host add needs the host's key")
+	}
+	if opts.userKey != "" {
+		if err := checkUserName(opts.userKey); err != nil {
+			return err
+		}
+	}
+	if err := checkFormat(opts.format, "text", "json"); err != nil {
+		return err
+	}
+	ed, cfgPath, err := openEditor(opts.repo)
+	if err != nil {
+		return err
+	}
+	hk, err := opts.key.resolve(ctx)
+	if err != nil {
+		return err
+	}
+	recipient := hk.recipient
+	l := layout{cfg: ed.Config(), dir: opts.dir}
+	if err := refuseTaken(l, name, recipient); err != nil {
+		return err
+	}
+	req := change.Request{ConfigPath: cfgPath, OldConfig: ed.Bytes(), Exclude: opts.exclude}
+	plain := []byte("{}\n")
+	members := []string{name}
+	if opts.userKey != "" {
+		id, err := age.GenerateX25519Identity()
+		if err != nil {
+			return err
+		}
+		uname := opts.userKey + "_" + name
+		if err := refuseTaken(l, uname, id.Recipient().String()); err != nil {
+			return err
+		}
+		if err := ed.AddKey("users", uname, id.Recipient().String()); err != nil {
+			return withHint(err, "make this edit by hand, then run 'keycycle rekey'")
+		}
+		members = append([]string{uname}, members...)
+		plain = []byte(fmt.Sprintf("keys:\n    age: %s\n", id))
+	}
+	if err := addHostEdits(ed, l, name, recipient, members, opts.noShare); err != nil {
+		return err
+	}
+	req.NewConfig = ed.Bytes()
+	req.Identities = identities()
+	req.Create = []change.NewFile{{Rel: l.hostFile(name), Plaintext: plain}}
+	if opts.userKey != "" {
+		if _, err := os.Stat(filepath.Join(filepath.Dir(cfgPath), l.hostFile(name))); err == nil {
+			return errorf("add the user key by hand with 'sops edit', or remove the file first",
+				"%s already exists: --user-key only creates a new host file", l.hostFile(name))
+		}
+	}
+	// A new SSH host key is written before the repository changes (and
+	// refuses to overwrite): the repository never names a key that is lost.
+	return finishChange(ctx, out, opts.mutateFlags, ed.Diff(), req, func() error {
+		if hk.private == nil {
+			return nil
+		}
+		if err := hk.write(opts.key.newSSHKey, opts.key.persist); err != nil {
+			return err
+		}
+		fmt.Fprintln(out, newSSHKeyNote(opts.key.newSSHKey, opts.key.persist))
+		return nil
+	})
+}
+
+// addHostEdits adds the host's key, its per-host rule and its aliases in
+// the shared rules.
+func addHostEdits(ed *configedit.Editor, l layout, name, recipient string, members []string, noShare bool) error {
+	admins := l.admins()
+	shared := l.sharedRules()
+	if err := ed.AddKey("hosts", name, recipient); err != nil {
+		return withHint(err, "make this edit by hand, then run 'keycycle rekey'")
+	}
+	if !noShare {
+		// Before AddRule, so that the rule indexes still hold.
+		for _, i := range shared {
+			for _, m := range members {
+				if err := ed.AddAlias(i, m); err != nil {
+					return withHint(err, "make this edit by hand, then run 'keycycle rekey'")
+				}
+			}
+		}
+	}
+	if err := ed.AddRule(regexp.QuoteMeta(l.hostFile(name))+"$", append(admins, members...)); err != nil {
+		return withHint(err, "make this edit by hand, then run 'keycycle rekey'")
+	}
+	return nil
+}

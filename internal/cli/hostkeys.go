@@ -1,0 +1,146 @@
+package cli
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/keycycle/keycycle/internal/agekey"
+	"github.com/keycycle/keycycle/internal/fsutil"
+)
+
+// hostKeySource says where host add takes the host's key from; exactly
+// one field is set.
+type hostKeySource struct {
+	age       string
+	sshPubkey string
+	keyscan   string
+	newSSHKey string
+	persist   bool
+}
+
+func (s hostKeySource) count() int {
+	n := 0
+	for _, v := range []string{s.age, s.sshPubkey, s.keyscan, s.newSSHKey} {
+		if v != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// hostKey is a host's key as host add found or made it.
+type hostKey struct {
+	recipient string
+	// private and public are set for a key made with --new-ssh-key; they
+	// are written only when the change is applied.
+	private []byte
+	public  []byte
+}
+
+// resolve returns the host's age recipient; with --new-ssh-key it makes
+// the key pair in memory.
+func (s hostKeySource) resolve(ctx context.Context) (*hostKey, error) {
+	switch {
+	case s.age != "":
+		r, err := agekey.ParseRecipient(s.age)
+		if err != nil {
+			return nil, errorf("pass the age1… recipient of the host, e.g. from 'keycycle ssh-to-age'", "--age: %v", err)
+		}
+		return &hostKey{recipient: r.String}, nil
+	case s.sshPubkey != "":
+		data, err := os.ReadFile(s.sshPubkey)
+		if err != nil {
+			return nil, errorf("pass the host's /etc/ssh/ssh_host_ed25519_key.pub", "--ssh-pubkey: %v", err)
+		}
+		r, err := firstEd25519(data, "--ssh-pubkey "+s.sshPubkey)
+		return &hostKey{recipient: r}, err
+	case s.keyscan != "":
+		r, err := keyscan(ctx, s.keyscan)
+		return &hostKey{recipient: r}, err
+	default:
+		return newHostKey()
+	}
+}
+
+func firstEd25519(data []byte, what string) (string, error) {
+	conv, err := agekey.SSHPublicKeysToAge(data)
+	if err != nil || len(conv) == 0 {
+		return "", errorf("the host needs an ed25519 host key: sops-nix converts only those",
+			"%s: no ssh-ed25519 key found", what)
+	}
+	return conv[0].Recipient, nil
+}
+
+// keyscan asks the host for its ed25519 key with the system ssh-keyscan.
+func keyscan(ctx context.Context, addr string) (string, error) {
+	host, port := addr, ""
+	if h, p, err := net.SplitHostPort(addr); err == nil {
+		host, port = h, p
+	}
+	args := []string{"-T", "10", "-t", "ed25519"}
+	if port != "" {
+		args = append(args, "-p", port)
+	}
+	out, err := exec.CommandContext(ctx, "ssh-keyscan", append(args, host)...).Output()
+	if err != nil && len(out) == 0 {
+		return "", errorf("check that the host is up and sshd listens there, or use --ssh-pubkey FILE",
+			"ssh-keyscan %s: %v", addr, err)
+	}
+	return firstEd25519(out, "ssh-keyscan "+addr)
+}
+
+// newHostKey makes an ed25519 SSH key pair in memory.
+func newHostKey() (*hostKey, error) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	spub, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		return nil, err
+	}
+	authorized := ssh.MarshalAuthorizedKey(spub)
+	recipient, err := agekey.SSHPublicToAge(authorized)
+	if err != nil {
+		return nil, err
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		return nil, err
+	}
+	return &hostKey{recipient: recipient, private: pem.EncodeToMemory(block), public: authorized}, nil
+}
+
+// write puts the key pair under DIR/etc/ssh (or DIR/persist/etc/ssh),
+// laid out for 'nixos-anywhere --extra-files DIR': the private key
+// O_EXCL 0600, the public key 0644.
+func (k *hostKey) write(dir string, persist bool) error {
+	sshDir := filepath.Join(dir, "etc", "ssh")
+	if persist {
+		sshDir = filepath.Join(dir, "persist", "etc", "ssh")
+	}
+	keyPath := filepath.Join(sshDir, "ssh_host_ed25519_key")
+	if err := fsutil.WriteNewPrivate(keyPath, k.private); err != nil {
+		return errorf("pick an empty --new-ssh-key folder", "%v", err)
+	}
+	return fsutil.WriteFileAtomic(keyPath+".pub", k.public, 0o644)
+}
+
+func newSSHKeyNote(dir string, persist bool) string {
+	sub := "etc/ssh"
+	if persist {
+		sub = "persist/etc/ssh"
+	}
+	return fmt.Sprintf("host key written to %s; install with: nixos-anywhere --extra-files %s …",
+		filepath.Join(dir, sub, "ssh_host_ed25519_key"), strings.TrimSuffix(dir, "/"))
+}

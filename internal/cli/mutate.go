@@ -1,0 +1,136 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"filippo.io/age"
+
+	"github.com/keycycle/keycycle/internal/agekey"
+	"github.com/keycycle/keycycle/internal/change"
+	"github.com/keycycle/keycycle/internal/configedit"
+	"github.com/keycycle/keycycle/internal/sopsconfig"
+)
+
+// openEditor reads the repository's .sops.yaml for editing.
+func openEditor(repoFlag string) (*configedit.Editor, string, error) {
+	cfgPath, err := findConfig(repoFlag)
+	if err != nil {
+		return nil, "", err
+	}
+	data, err := os.ReadFile(cfgPath)
+	if err != nil {
+		return nil, "", errorf("check the file's permissions", "cannot read %s: %v", cfgPath, err)
+	}
+	ed, err := configedit.New(cfgPath, data)
+	if err != nil {
+		return nil, "", withHint(err, "run 'keycycle check' to see what is wrong with .sops.yaml")
+	}
+	return ed, cfgPath, nil
+}
+
+// refuseTaken refuses a name or a recipient already registered.
+func refuseTaken(l layout, name, recipient string) error {
+	if a, ok := l.cfg.AnchorByName(name); ok {
+		return errorf("pick another name, or 'keycycle host remove "+name+"' first",
+			"&%s already exists in .sops.yaml (line %d)", name, a.Pos.Line)
+	}
+	if a, ok := l.cfg.AnchorByValue(recipient); ok {
+		return errorf("one key, one name: remove &"+a.Name+" first if the key moved",
+			"that key is already registered as &%s (line %d)", a.Name, a.Pos.Line)
+	}
+	return nil
+}
+
+// identities returns the age identities found where sops looks.
+func identities() []age.Identity {
+	return agekey.FindIdentities(agekey.OSEnv()).Identities
+}
+
+// finishChange prepares the change (everything verified in memory), prints
+// the plan, and unless --dry-run runs before() and applies it.
+func finishChange(ctx context.Context, out io.Writer, m mutateFlags, diff string, req change.Request, before func() error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	plan, err := change.Prepare(req)
+	if err != nil {
+		return &userError{msg: err.Error(), code: ExitFindings,
+			hint: "set SOPS_AGE_KEY_FILE to a key that opens those files; nothing was written"}
+	}
+	if m.format == "json" {
+		if err := writeChangeJSON(out, m.dryRun, diff, plan); err != nil {
+			return err
+		}
+	} else {
+		writeChangeText(out, m.dryRun, diff, plan, changeNames(req))
+	}
+	if m.dryRun {
+		return nil
+	}
+	if before != nil {
+		if err := before(); err != nil {
+			return err
+		}
+	}
+	if err := plan.Apply(); err != nil {
+		return withHint(err, "run 'keycycle check', then 'keycycle rekey' to finish")
+	}
+	return nil
+}
+
+// changeNames names keys from the config before and after the change.
+func changeNames(req change.Request) names {
+	n := names{}
+	for _, data := range [][]byte{req.NewConfig, req.OldConfig} {
+		if cfg, err := sopsconfig.Parse(req.ConfigPath, data); err == nil {
+			for k, v := range anchorNames(cfg) {
+				n[k] = v
+			}
+		}
+	}
+	return n
+}
+
+func writeChangeText(out io.Writer, dryRun bool, diff string, plan *change.Plan, n names) {
+	if diff != "" {
+		fmt.Fprint(out, diff)
+		if !strings.HasSuffix(diff, "\n") {
+			fmt.Fprintln(out)
+		}
+	}
+	var exposed []change.FileResult
+	for _, f := range plan.Files {
+		fmt.Fprintf(out, "%s: %s%s\n", f.Rel, f.Action, describeChange(rekeyOutcome{
+			Added: n.label(f.Added), Removed: n.label(f.Removed), DataKeyRotate: f.DataKeyRotated}))
+		if f.Readable != nil {
+			exposed = append(exposed, f)
+		}
+	}
+	if len(exposed) > 0 {
+		fmt.Fprintln(out, "\nSecrets the removed key could read (change their values at the source):")
+		for _, f := range exposed {
+			for _, s := range f.Readable {
+				fmt.Fprintf(out, "  %s: %s\n", f.Rel, s)
+			}
+		}
+	}
+	if dryRun {
+		fmt.Fprintln(out, "dry run: nothing written")
+	}
+}
+
+func writeChangeJSON(out io.Writer, dryRun bool, diff string, plan *change.Plan) error {
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		Schema     string              `json:"schema"`
+		DryRun     bool                `json:"dry_run"`
+		ConfigDiff string              `json:"config_diff"`
+		Files      []change.FileResult `json:"files"`
+	}{"keycycle.change/v1", dryRun, diff, plan.Files})
+}
