@@ -134,5 +134,5 @@ func (c *checker) label(value string) string {
 
 // updatekeysHint is the fix for a file whose recipients drifted.
 func updatekeysHint(file string) string {
-	return fmt.Sprintf("run 'sops updatekeys -y %s' to make the file match its rule", file)
+	return fmt.Sprintf("run 'keycycle rekey %s' to make the file match its rule", file)
 }

@@ -162,13 +162,13 @@ func (c *checker) removed(e *repo.Entry, k repo.MasterKey, where string) {
 		}
 		f := c.add(IDExtraRecipient, e.Rel, line, 0,
 			fmt.Sprintf("the file is still encrypted for %s%s, which rule %d no longer wants", c.label(k.ID), where, e.Rule+1),
-			updatekeysHint(e.Rel)+"; if that key was revoked, also run 'sops rotate -i "+e.Rel+"' for a new data key")
+			fmt.Sprintf("run 'keycycle rekey %s': the file gets a new data key, so the dropped key opens nothing written from now on", e.Rel))
 		f.Recipient, f.Anchor = k.ID, first(c.names[k.ID])
 		return
 	}
 	f := c.add(IDUnknownRecipient, e.Rel, line, 0,
 		fmt.Sprintf("the file is encrypted for %s:%s, which .sops.yaml does not list at all: that key can still decrypt it", k.Type, shortID(k.ID)),
-		fmt.Sprintf("run 'sops updatekeys -y %s' and then 'sops rotate -i %s' so the unknown key loses access", e.Rel, e.Rel))
+		fmt.Sprintf("run 'keycycle rekey %s': the file gets a new data key and the unknown key loses access; then change the secrets it could read", e.Rel))
 	f.Recipient = k.ID
 }
 

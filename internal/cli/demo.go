@@ -82,7 +82,10 @@ func runDemo(ctx context.Context, opts *demoOptions, out io.Writer, args []strin
 	}
 	fmt.Fprintln(out, `
 What next: in your own secrets repository run 'keycycle check' (exit 1 when
-it finds errors, so it fits CI) and 'keycycle inventory --format json'.`)
+it finds errors, so it fits CI), then 'keycycle rekey --dry-run' and
+'keycycle rekey' to bring drifted files in line. 'keycycle host add NAME
+--ssh-pubkey FILE' and 'keycycle host remove NAME' replace hand edits of
+.sops.yaml; every command that changes files takes --dry-run.`)
 	if opts.keep || opts.dir != "" {
 		fmt.Fprintf(out, "\nThe repository is kept in %s (private demo keys in identities/).\n", dir)
 	}

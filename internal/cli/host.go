@@ -29,22 +29,6 @@ hand edits of .sops.yaml and the 'sops updatekeys' loop:
 	return cmd
 }
 
-// mutateFlags are shared by every command that changes the repository.
-type mutateFlags struct {
-	repo    string
-	dryRun  bool
-	format  string
-	exclude []string
-}
-
-func (m *mutateFlags) register(cmd *cobra.Command) {
-	f := cmd.Flags()
-	f.StringVar(&m.repo, "repo", "", "the secrets repository (default: the nearest folder upward holding .sops.yaml)")
-	f.BoolVarP(&m.dryRun, "dry-run", "n", false, "print the plan and the .sops.yaml diff; write nothing")
-	f.StringVar(&m.format, "format", "text", "output format: text or json")
-	f.StringArrayVar(&m.exclude, "exclude", nil, "glob of files to leave alone (repeatable)")
-}
-
 type hostAddOptions struct {
 	mutateFlags
 	key     hostKeySource
@@ -82,7 +66,7 @@ so the host can decrypt on its first boot.`,
 			return runHostAdd(cmd.Context(), opts, e.stdout, args)
 		},
 	}
-	opts.register(cmd)
+	opts.register(cmd, e)
 	f := cmd.Flags()
 	f.StringVar(&opts.key.age, "age", "", "the host's age recipient")
 	f.StringVar(&opts.key.sshPubkey, "ssh-pubkey", "", "the host's SSH public key file")
@@ -95,7 +79,7 @@ so the host can decrypt on its first boot.`,
 	return cmd
 }
 
-func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args []string) error {
+func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args []string) (err error) {
 	name := args[0]
 	if err := checkHostName(name); err != nil {
 		return err
@@ -111,10 +95,12 @@ func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args [
 	if err := checkFormat(opts.format, "text", "json"); err != nil {
 		return err
 	}
-	ed, cfgPath, err := openEditor(opts.repo)
+	ed, s, err := openEditor(ctx, &opts.mutateFlags)
 	if err != nil {
 		return err
 	}
+	defer s.end(&err)
+	cfgPath := ed.Config().Path
 	hk, err := opts.key.resolve(ctx)
 	if err != nil {
 		return err
@@ -156,7 +142,7 @@ func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args [
 	}
 	// A new SSH host key is written before the repository changes (and
 	// refuses to overwrite): the repository never names a key that is lost.
-	return finishChange(ctx, out, opts.mutateFlags, ed.Diff(), req, func() error {
+	return finishChange(ctx, out, s, "keycycle: host add "+name, ed.Diff(), req, func() error {
 		if hk.private == nil {
 			return nil
 		}

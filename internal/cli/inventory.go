@@ -37,8 +37,9 @@ says so, else unknown.
 The matrix has one row per secrets file and one numbered column per key:
   ●  the file is encrypted for the key, as its rule wants
   +  extra: encrypted for the key, the rule does not want it; the key can
-     still decrypt the file until it is rekeyed (sops updatekeys -y FILE)
+     still decrypt the file until it is rekeyed ('keycycle rekey FILE')
   -  missing: the rule wants the key, the file is not encrypted for it
+     until it is rekeyed
   ·  no access
   ○  encrypted for the key, but no usable rule to compare with
 Each row has a status: ok, drift (a + or a -), no-rule, rule-error,

@@ -11,26 +11,31 @@ import (
 	"filippo.io/age"
 
 	"github.com/keycycle/keycycle/internal/agekey"
+	"github.com/keycycle/keycycle/internal/audit"
 	"github.com/keycycle/keycycle/internal/change"
 	"github.com/keycycle/keycycle/internal/configedit"
 	"github.com/keycycle/keycycle/internal/sopsconfig"
 )
 
-// openEditor reads the repository's .sops.yaml for editing.
-func openEditor(repoFlag string) (*configedit.Editor, string, error) {
-	cfgPath, err := findConfig(repoFlag)
+// openEditor starts a change: it takes the repository (lock, commit
+// check) and reads its .sops.yaml for editing. The caller must s.end().
+func openEditor(ctx context.Context, m *mutateFlags) (*configedit.Editor, *session, error) {
+	s, cfgPath, err := begin(ctx, m)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	data, err := os.ReadFile(cfgPath)
-	if err != nil {
-		return nil, "", errorf("check the file's permissions", "cannot read %s: %v", cfgPath, err)
+	if err == nil {
+		var ed *configedit.Editor
+		if ed, err = configedit.New(cfgPath, data); err == nil {
+			return ed, s, nil
+		}
+		err = withHint(err, "run 'keycycle check' to see what is wrong with .sops.yaml")
+	} else {
+		err = errorf("check the file's permissions", "cannot read %s: %v", cfgPath, err)
 	}
-	ed, err := configedit.New(cfgPath, data)
-	if err != nil {
-		return nil, "", withHint(err, "run 'keycycle check' to see what is wrong with .sops.yaml")
-	}
-	return ed, cfgPath, nil
+	s.end(&err)
+	return nil, nil, err
 }
 
 // refuseTaken refuses a name or a recipient already registered.
@@ -52,8 +57,10 @@ func identities() []age.Identity {
 }
 
 // finishChange prepares the change (everything verified in memory), prints
-// the plan, and unless --dry-run runs before() and applies it.
-func finishChange(ctx context.Context, out io.Writer, m mutateFlags, diff string, req change.Request, before func() error) error {
+// the plan, and unless --dry-run runs before(), applies it, appends the
+// audit entry and commits when asked.
+func finishChange(ctx context.Context, out io.Writer, s *session, subject, diff string, req change.Request, before func() error) error {
+	m := s.m
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -80,7 +87,34 @@ func finishChange(ctx context.Context, out io.Writer, m mutateFlags, diff string
 	if err := plan.Apply(); err != nil {
 		return withHint(err, "run 'keycycle check', then 'keycycle rekey' to finish")
 	}
-	return nil
+	entry, paths := changeEntry(plan, changeNames(req))
+	return s.record(ctx, out, entry, subject, append([]string{".sops.yaml"}, paths...))
+}
+
+// changeEntry is the audit entry of an applied plan and the files it
+// touched.
+func changeEntry(plan *change.Plan, n names) (audit.Entry, []string) {
+	var e audit.Entry
+	seen := map[string]bool{}
+	add := func(list *[]audit.Recipient, ids []string, sign string) {
+		for _, id := range ids {
+			if !seen[sign+id] {
+				seen[sign+id] = true
+				*list = append(*list, audit.Recipient{Name: n[id], Recipient: id})
+			}
+		}
+	}
+	var paths []string
+	for _, f := range plan.Files {
+		paths = append(paths, f.Rel)
+		add(&e.Added, f.Added, "+")
+		add(&e.Removed, f.Removed, "-")
+		if f.DataKeyRotated {
+			e.DataKeyRotated = append(e.DataKeyRotated, f.Rel)
+		}
+	}
+	e.Files = paths
+	return e, paths
 }
 
 // changeNames names keys from the config before and after the change.

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keycycle/keycycle/internal/agekey"
+	"github.com/keycycle/keycycle/internal/audit"
 	"github.com/keycycle/keycycle/internal/fsutil"
 	"github.com/keycycle/keycycle/internal/repo"
 	"github.com/keycycle/keycycle/internal/sopsconfig"
@@ -21,13 +22,10 @@ import (
 )
 
 type rekeyOptions struct {
-	repo          string
+	mutateFlags
 	rotateDataKey bool
 	keepDataKey   bool
 	jobs          int
-	dryRun        bool
-	format        string
-	exclude       []string
 }
 
 func newRekeyCmd(e *env) *cobra.Command {
@@ -60,14 +58,11 @@ that could, and the others go on (exit 1).`,
 			return runRekey(cmd.Context(), opts, e.stdout, e.stderr, args)
 		},
 	}
+	opts.register(cmd, e)
 	f := cmd.Flags()
-	f.StringVar(&opts.repo, "repo", "", "the secrets repository (default: the nearest folder upward holding .sops.yaml)")
 	f.BoolVar(&opts.rotateDataKey, "rotate-data-key", false, "give every file a new data key and encrypt all values again")
 	f.BoolVar(&opts.keepDataKey, "keep-data-key", false, "keep the data key when a recipient leaves (like sops updatekeys)")
 	f.IntVarP(&opts.jobs, "jobs", "j", runtime.GOMAXPROCS(0), "files rekeyed at once")
-	f.BoolVarP(&opts.dryRun, "dry-run", "n", false, "print what would change; write nothing")
-	f.StringVar(&opts.format, "format", "text", "output format: text or json")
-	f.StringArrayVar(&opts.exclude, "exclude", nil, "glob of files to leave out (repeatable)")
 	return cmd
 }
 
@@ -81,17 +76,18 @@ type rekeyOutcome struct {
 	Error         string   `json:"error,omitempty"`
 }
 
-func runRekey(ctx context.Context, opts *rekeyOptions, out, diag io.Writer, args []string) error {
+func runRekey(ctx context.Context, opts *rekeyOptions, out, diag io.Writer, args []string) (err error) {
 	if err := checkFormat(opts.format, "text", "json"); err != nil {
 		return err
 	}
 	if opts.rotateDataKey && opts.keepDataKey {
 		return errorf("choose one of them", "--rotate-data-key and --keep-data-key contradict each other")
 	}
-	cfgPath, err := findConfig(opts.repo)
+	s, cfgPath, err := begin(ctx, &opts.mutateFlags)
 	if err != nil {
 		return err
 	}
+	defer s.end(&err)
 	cfg, err := sopsconfig.Load(cfgPath)
 	if err != nil {
 		return withHint(err, "run 'keycycle check' to see what is wrong with .sops.yaml")
@@ -105,6 +101,9 @@ func runRekey(ctx context.Context, opts *rekeyOptions, out, diag io.Writer, args
 		RotateDataKey: opts.rotateDataKey, KeepDataKey: opts.keepDataKey}
 	outcomes := rekeyAll(ctx, files, ropts, opts, diag)
 	names := anchorNames(cfg)
+	if err := recordRekey(ctx, out, s, outcomes, names); err != nil {
+		return err
+	}
 	for i := range outcomes {
 		outcomes[i].Added = names.label(outcomes[i].Added)
 		outcomes[i].Removed = names.label(outcomes[i].Removed)
@@ -224,4 +223,29 @@ func writeLike(path string, data []byte) error {
 		return err
 	}
 	return fsutil.WriteFileAtomic(path, data, st.Mode().Perm())
+}
+
+// recordRekey appends the audit entry for the files rekeyed (none: no
+// entry) and commits them when asked.
+func recordRekey(ctx context.Context, out io.Writer, s *session, outcomes []rekeyOutcome, n names) error {
+	var e audit.Entry
+	for _, o := range outcomes {
+		if o.Status != "rekeyed" {
+			continue
+		}
+		e.Files = append(e.Files, o.File)
+		for _, a := range o.Added {
+			e.Added = append(e.Added, audit.Recipient{Name: n[a], Recipient: a})
+		}
+		for _, r := range o.Removed {
+			e.Removed = append(e.Removed, audit.Recipient{Name: n[r], Recipient: r})
+		}
+		if o.DataKeyRotate {
+			e.DataKeyRotated = append(e.DataKeyRotated, o.File)
+		}
+	}
+	if len(e.Files) == 0 {
+		return nil
+	}
+	return s.record(ctx, out, e, fmt.Sprintf("keycycle: rekey %d file(s)", len(e.Files)), e.Files)
 }

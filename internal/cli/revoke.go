@@ -42,21 +42,23 @@ file verified. It refuses to leave any file with no recipient.`,
 			return runHostRemove(cmd.Context(), opts, e.stdout, args)
 		},
 	}
-	opts.register(cmd)
+	opts.register(cmd, e)
 	cmd.Flags().BoolVar(&opts.keepFile, "keep-file", false, "keep the host's file and rule, re-encrypted for the remaining keys")
 	cmd.Flags().StringVar(&opts.dir, "dir", "sops", "folder of the secrets files, relative to the repository")
 	return cmd
 }
 
-func runHostRemove(ctx context.Context, opts *hostRemoveOptions, out io.Writer, args []string) error {
+func runHostRemove(ctx context.Context, opts *hostRemoveOptions, out io.Writer, args []string) (err error) {
 	name := args[0]
 	if err := checkFormat(opts.format, "text", "json"); err != nil {
 		return err
 	}
-	ed, cfgPath, err := openEditor(opts.repo)
+	ed, s, err := openEditor(ctx, &opts.mutateFlags)
 	if err != nil {
 		return err
 	}
+	defer s.end(&err)
+	cfgPath := ed.Config().Path
 	l := layout{cfg: ed.Config(), dir: opts.dir}
 	if _, ok := l.cfg.AnchorByName(name); !ok {
 		return errorf("'keycycle inventory' lists the keys .sops.yaml defines", "no key &%s in .sops.yaml", name)
@@ -81,7 +83,7 @@ func runHostRemove(ctx context.Context, opts *hostRemoveOptions, out io.Writer, 
 		return err
 	}
 	req.NewConfig = ed.Bytes()
-	return finishChange(ctx, out, opts.mutateFlags, ed.Diff(), req, nil)
+	return finishChange(ctx, out, s, "keycycle: host remove "+name, ed.Diff(), req, nil)
 }
 
 func removeKeys(ed *configedit.Editor, names []string) error {
@@ -128,14 +130,14 @@ written.`,
 			return runUserAdd(cmd.Context(), opts, e.stdout, args)
 		},
 	}
-	opts.register(cmd)
+	opts.register(cmd, e)
 	cmd.Flags().StringVar(&opts.age, "age", "", "the user's age recipient (age-keygen -y KEYFILE)")
 	cmd.Flags().StringVar(&opts.host, "host", "", "also add the key to this host's own rule")
 	cmd.Flags().StringVar(&opts.dir, "dir", "sops", "folder of the secrets files, relative to the repository")
 	return cmd
 }
 
-func runUserAdd(ctx context.Context, opts *userOptions, out io.Writer, args []string) error {
+func runUserAdd(ctx context.Context, opts *userOptions, out io.Writer, args []string) (err error) {
 	name := args[0]
 	if err := checkUserName(name); err != nil {
 		return err
@@ -150,10 +152,12 @@ func runUserAdd(ctx context.Context, opts *userOptions, out io.Writer, args []st
 	if err != nil {
 		return err
 	}
-	ed, cfgPath, err := openEditor(opts.repo)
+	ed, s, err := openEditor(ctx, &opts.mutateFlags)
 	if err != nil {
 		return err
 	}
+	defer s.end(&err)
+	cfgPath := ed.Config().Path
 	l := layout{cfg: ed.Config(), dir: opts.dir}
 	if err := refuseTaken(l, name, hk.recipient); err != nil {
 		return err
@@ -182,7 +186,7 @@ func runUserAdd(ctx context.Context, opts *userOptions, out io.Writer, args []st
 	}
 	req := change.Request{ConfigPath: cfgPath, OldConfig: old, NewConfig: ed.Bytes(),
 		Exclude: opts.exclude, Identities: identities()}
-	return finishChange(ctx, out, opts.mutateFlags, ed.Diff(), req, nil)
+	return finishChange(ctx, out, s, "keycycle: user add "+name, ed.Diff(), req, nil)
 }
 
 func newUserRemoveCmd(e *env) *cobra.Command {
@@ -198,19 +202,21 @@ their values at the source. It refuses to leave a file with no recipient.`,
 			return runUserRemove(cmd.Context(), opts, e.stdout, args)
 		},
 	}
-	opts.register(cmd)
+	opts.register(cmd, e)
 	return cmd
 }
 
-func runUserRemove(ctx context.Context, opts *userOptions, out io.Writer, args []string) error {
+func runUserRemove(ctx context.Context, opts *userOptions, out io.Writer, args []string) (err error) {
 	name := args[0]
 	if err := checkFormat(opts.format, "text", "json"); err != nil {
 		return err
 	}
-	ed, cfgPath, err := openEditor(opts.repo)
+	ed, s, err := openEditor(ctx, &opts.mutateFlags)
 	if err != nil {
 		return err
 	}
+	defer s.end(&err)
+	cfgPath := ed.Config().Path
 	a, ok := ed.Config().AnchorByName(name)
 	if !ok {
 		return errorf("'keycycle inventory' lists the keys .sops.yaml defines", "no key &%s in .sops.yaml", name)
@@ -221,5 +227,5 @@ func runUserRemove(ctx context.Context, opts *userOptions, out io.Writer, args [
 	}
 	req := change.Request{ConfigPath: cfgPath, OldConfig: old, NewConfig: ed.Bytes(),
 		Exclude: opts.exclude, Identities: identities(), RotateFor: []string{a.Value}}
-	return finishChange(ctx, out, opts.mutateFlags, ed.Diff(), req, nil)
+	return finishChange(ctx, out, s, "keycycle: user remove "+name, ed.Diff(), req, nil)
 }

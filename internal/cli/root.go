@@ -73,6 +73,7 @@ Start with:
 	root.SetHelpTemplate(root.HelpTemplate() + "\n" + exitCodeHelp + "\n")
 	root.AddCommand(
 		newCheckCmd(e),
+		newAuditCmd(e),
 		newInventoryCmd(e),
 		newSSHToAgeCmd(e),
 		newKeygenCmd(e),

@@ -254,7 +254,11 @@ func (p *plan) addToKeyMap(m *yaml.Node, group string, k newKey) (string, error)
 	match := -1
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		kn, vn := m.Content[i], m.Content[i+1]
-		if vn.Kind == yaml.SequenceNode || p.isEmptyNull(kn, vn) {
+		isList := vn.Kind == yaml.SequenceNode || p.isEmptyNull(kn, vn)
+		if group != "" && sameGroup(kn.Value, group) && !isList {
+			return "", p.e.byHand(kn.Line, "the group %s under keys: is not written as a list", kn.Value)
+		}
+		if isList {
 			lists = append(lists, i)
 			if match < 0 && group != "" && sameGroup(kn.Value, group) {
 				match = i

@@ -10,6 +10,7 @@ import (
 // opKind is one step of an edit script.
 type opKind byte
 
+// The steps, written as the first byte of their line in a hunk.
 const (
 	opEqual  opKind = ' '
 	opDelete opKind = '-'

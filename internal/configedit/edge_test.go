@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"github.com/keycycle/keycycle/internal/sopsconfig"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -171,6 +172,7 @@ func TestRefusals(t *testing.T) {
 		{"alias as a whole value", "keys:\n  - &a age1a\n  - &b age1b\ncreation_rules:\n  - path_regex: x\n    age: *a\n    pgp: [P]\n  - age: [*b, *a]\n", func(e *Editor) error { return e.RemoveKey("a") }, "", ErrUnsupported},
 		{"rule defines an anchor used elsewhere", "creation_rules:\n  - path_regex: x\n    age: &z age1z\n  - age: *z\n", func(e *Editor) error { return e.RemoveRule(0) }, "", ErrUnsupported},
 		{"keys as a scalar", "keys: nothing\ncreation_rules: []\n", func(e *Editor) error { return e.AddKey("", "a", "age1a") }, "", ErrUnsupported},
+		{"group is a mapping", "keys:\n  hosts:\n    prod: &a age1a\ncreation_rules: []\n", func(e *Editor) error { return e.AddKey("hosts", "c", "age1c") }, "", ErrUnsupported},
 		{"grouped keys need a group", "keys:\n  hosts:\n    - &a age1a\n  users:\n    - &b age1b\ncreation_rules: []\n", func(e *Editor) error { return e.AddKey("", "c", "age1c") }, "", ErrInvalid},
 	})
 }
@@ -196,5 +198,59 @@ func TestRefusedResult(t *testing.T) {
 	if err := e.commit(p, func(*sopsconfig.Config) error { return nil }); !errors.Is(err, ErrUnsafeResult) ||
 		!strings.Contains(err.Error(), "change more of the YAML data than intended") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+func TestExamplePaths(t *testing.T) {
+	tests := []struct {
+		regex string
+		want  []string
+	}{
+		{`sops/web01\.yaml$`, []string{"sops/web01.yaml"}},
+		{`^secrets/sops/igloo\.yaml$`, []string{"secrets/sops/igloo.yaml"}},
+		{`hosts/[^/]+/secrets.ya?ml$`, []string{"hosts/x/secrets.yaml", "hosts/x/secretsxyml"}},
+		{`secrets/[^/]+\.(yaml|json|env|ini)$`, []string{"secrets/x.yaml"}},
+		{`(?i)KEYS/.+\.age`, []string{"keys/..age", "keys/x.age"}},
+		{`x{2,3}[0-9]+`, []string{"xxx0", "xx0"}},
+		{`.*`, []string{""}},
+		{`a^b`, nil},
+		{`(`, nil},
+	}
+	for _, tt := range tests {
+		if got := examplePaths(tt.regex); !slices.Equal(got, tt.want) {
+			t.Errorf("examplePaths(%q) = %q, want %q", tt.regex, got, tt.want)
+		}
+	}
+}
+
+func TestOddLayouts(t *testing.T) {
+	dashAlone := "keys:\n  - &a age1a\ncreation_rules:\n  -\n    path_regex: a\n    age: [*a]\n  - path_regex: b\n    age: [*a]\n"
+	runCases(t, []editCase{
+		{"RemoveRule with its dash alone on a line", dashAlone, func(e *Editor) error { return e.RemoveRule(0) },
+			"keys:\n  - &a age1a\ncreation_rules:\n  - path_regex: b\n    age: [*a]\n", nil},
+		{"AddRule for an unmatchable regex goes before the catch-all probe", "keys:\n  - &a age1a\ncreation_rules:\n  - path_regex: x\n    age: [*a]\n  - path_regex: sops/\n    age: [*a]\n",
+			func(e *Editor) error { return e.AddRule(`a^b`, []string{"a"}) },
+			"keys:\n  - &a age1a\ncreation_rules:\n  - path_regex: x\n    age: [*a]\n  - path_regex: a^b\n    key_groups:\n      - age:\n          - *a\n  - path_regex: sops/\n    age: [*a]\n", nil},
+		{"creation_rules as an alias", "base: &r\n  - path_regex: x\n    age: [a]\nkeys:\n  - &a age1a\ncreation_rules: *r\n",
+			func(e *Editor) error { return e.AddAlias(0, "a") }, "", ErrUnsupported},
+		{"key_groups from a merged mapping", "keys:\n  - &a age1a\nd: &d\n  key_groups:\n    - age: [age1x]\ncreation_rules:\n  - <<: *d\n    path_regex: x\n",
+			func(e *Editor) error { return e.AddAlias(0, "a") }, "", ErrUnsupported},
+	})
+}
+
+func TestDiffSemMessages(t *testing.T) {
+	a := cfgSem{Rules: []ruleSem{{Groups: [][]keySem{{{Type: "age", Value: "age1a", Alias: "a"}}}}}}
+	b := a.clone()
+	b.Rules[0].Groups[0] = append(b.Rules[0].Groups[0], keySem{Type: "age", Value: "age1b"})
+	if got := diffSem(a, b); got != "give creation rule 1 the key groups [[*a age:age1b]] instead of [[*a]]" {
+		t.Errorf("got %q", got)
+	}
+	b = a.clone()
+	b.Anchors = []anchorSem{{Name: "x"}}
+	if got := diffSem(a, b); got != "define the keys [&x] instead of []" {
+		t.Errorf("got %q", got)
+	}
+	if got := diffSem(a, a.clone()); got != "" {
+		t.Errorf("got %q", got)
 	}
 }

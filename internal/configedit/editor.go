@@ -56,8 +56,10 @@ type Error struct {
 	// Msg is the whole message, starting with "FILE:LINE: " when a line
 	// applies.
 	Msg string
-	// Rules are indexes into Config().Rules the error is about (the rules
-	// a removal would leave without keys, for ErrWouldEmpty).
+	// Rules are indexes into Config().Rules the error is about, in
+	// ascending order: for ErrWouldEmpty, the rules the removal would
+	// leave without keys (remove them from the last one, so that the
+	// indexes of the others stay valid).
 	Rules []int
 }
 

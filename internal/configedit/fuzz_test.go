@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -185,6 +186,29 @@ func TestGeneratedConfigsEdit(t *testing.T) {
 		}
 		if i, _ := e.Config().Match("sops/h3.yaml"); i < 0 || !strings.Contains(e.Config().Rules[i].PathRegex, "h3") {
 			t.Errorf("config %d: sops/h3.yaml goes to rule %d", n, i)
+		}
+	}
+}
+
+// TestRandomOps runs seeded random operation sequences over every seed
+// config, with FuzzEdit's invariants: the fuzz target's work without the
+// fuzzing engine.
+func TestRandomOps(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 11))
+	for i, seed := range fuzzSeeds() {
+		for range 4 {
+			e, err := New("fuzz.yaml", seed)
+			if err != nil {
+				break
+			}
+			for range 6 {
+				before := bytes.Clone(e.Bytes())
+				err := fuzzOp(e, byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256)))
+				checkAfterOp(t, e, before, err)
+			}
+			if (e.Diff() == "") == e.Changed() {
+				t.Fatalf("seed %d: Diff and Changed disagree", i)
+			}
 		}
 	}
 }

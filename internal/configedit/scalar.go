@@ -124,7 +124,11 @@ func example(re *syntax.Regexp, full bool, b *strings.Builder, depth int) bool {
 	case syntax.OpNoMatch:
 		return false
 	case syntax.OpLiteral:
-		b.WriteString(string(re.Rune))
+		if re.Flags&syntax.FoldCase != 0 {
+			b.WriteString(strings.ToLower(string(re.Rune)))
+		} else {
+			b.WriteString(string(re.Rune))
+		}
 	case syntax.OpCharClass:
 		r, ok := pickRune(re.Rune)
 		if !ok {

@@ -102,11 +102,6 @@ func (t *text) offset(lineNo, col int) int {
 	return base + i
 }
 
-// lineOf is the 0-based line holding byte offset off.
-func (t *text) lineOf(off int) int {
-	return sort.Search(len(t.starts), func(i int) bool { return t.starts[i] > off }) - 1
-}
-
 // indent counts the leading spaces of s.
 func indent(s string) int {
 	return len(s) - len(strings.TrimLeft(s, " "))

@@ -110,10 +110,10 @@ func writeSummary(w io.Writer, inv *Inventory, width int) {
 		}
 	}
 	if len(drift) == 1 {
-		msgs = append(msgs, fmt.Sprintf("%s differs from its rule: run 'sops updatekeys -y %s'; until then a key "+
+		msgs = append(msgs, fmt.Sprintf("%s differs from its rule: run 'keycycle rekey %s'; until then a key "+
 			"marked %s can still decrypt it and one marked %s cannot.", drift[0], drift[0], MarkExtra, MarkMissing))
 	} else if len(drift) > 1 {
-		msgs = append(msgs, fmt.Sprintf("%d files differ from their rules (%s): run 'sops updatekeys -y FILE' on each; "+
+		msgs = append(msgs, fmt.Sprintf("%d files differ from their rules (%s): run 'keycycle rekey'; "+
 			"until then keys marked %s can still decrypt them and keys marked %s cannot.",
 			len(drift), some(drift), MarkExtra, MarkMissing))
 	}

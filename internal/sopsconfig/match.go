@@ -25,7 +25,8 @@ const maxDepth = 100
 // not compile stops the search with an *Error at its line, but only when
 // the search reaches it, as in sops. No match gives -1 and ErrNoMatch; a
 // config without creation_rules gives -1 and ErrNoCreationRules. Match is
-// safe for concurrent use.
+// safe for concurrent use; it uses the regular expressions Parse compiled,
+// so a Config whose Rules are changed afterwards must be parsed again.
 func (c *Config) Match(relPath string) (int, error) {
 	if !c.HasCreationRules {
 		return -1, ErrNoCreationRules

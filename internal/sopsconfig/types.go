@@ -7,6 +7,14 @@
 // relative to the config's folder; a rule without path_regex matches
 // everything). Tests in internal/sopsfile prove the choice and the resolved
 // key groups equal the sops library's own answer on every corpus config.
+//
+// It does not import sops. It accepts exactly what sops accepts by decoding
+// the document with the same YAML decoder into copies of sops's own config
+// structs (sopsstructs.go), then reads positions, anchors and aliases from
+// "node twins" of those structs decoded the same way, and mirrors sops's
+// key-group resolution (config.go getKeyGroupsFromCreationRule,
+// parseKeyField, extractMasterKeys, deduplicateKeygroup). Recipient syntax
+// is not checked here: internal/agekey does that.
 package sopsconfig
 
 import "regexp"

@@ -1,0 +1,169 @@
+package audit
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// chunk is how much of the log's end is read at a time to find its last
+// line.
+const chunk = 4096
+
+// Append writes e as the next line of the log in the repository at root,
+// creating .keycycle/audit.log (0644) when missing. It fills Seq and Prev
+// from the log's last line, Time (now, UTC, to the second) and Actor
+// (Actor()) when they are zero; Command must be set. The line is written
+// with one write on an O_APPEND descriptor and synced before Append
+// returns.
+//
+// Append reads only the end of the file, so its cost does not grow with
+// the log. It refuses to extend a log whose last line is cut short or not
+// a valid entry: 'keycycle audit verify' says what is wrong. The caller
+// must hold the repository lock (internal/lock) so that two writers do not
+// chain from the same line.
+func Append(root string, e Entry) (err error) {
+	if e.Command == "" {
+		return errors.New("audit: an entry needs the command that made the change")
+	}
+	path := Path(root)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("cannot write %s: %w", path, cerr)
+		}
+	}()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	e.Seq, e.Prev = 1, Genesis
+	if st.Size() > 0 {
+		last, err := lastLine(f, st.Size())
+		if err != nil {
+			return fmt.Errorf("cannot append to %s: %w", path, err)
+		}
+		prev, err := ParseLine(last)
+		if err != nil {
+			return fmt.Errorf("cannot append to %s: its last line is not a valid entry (%v)", path, err)
+		}
+		e.Seq, e.Prev = prev.Seq+1, LineHash(last)
+	}
+	line, err := encode(e)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(line); err != nil {
+		// Leave no half line behind: the next Append would refuse it.
+		_ = f.Truncate(st.Size())
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	if st.Size() == 0 {
+		return syncDir(filepath.Dir(path))
+	}
+	return nil
+}
+
+// encode fills the defaults of e and returns its line, newline included.
+func encode(e Entry) ([]byte, error) {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	e.Time = e.Time.UTC().Truncate(time.Second)
+	if e.Actor == "" {
+		e.Actor = Actor()
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(e); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// Head returns the seq and hash of the last line of the log in the
+// repository at root: the value to record elsewhere (a commit trailer) and
+// check later with Report.CheckAnchor. An empty log gives 0 and "". A
+// missing log is an error that matches fs.ErrNotExist.
+func Head(root string) (seq int, hash string, err error) {
+	f, err := os.Open(Path(root))
+	if err != nil {
+		return 0, "", err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	st, err := f.Stat()
+	if err != nil || st.Size() == 0 {
+		return 0, "", err
+	}
+	last, err := lastLine(f, st.Size())
+	if err != nil {
+		return 0, "", err
+	}
+	e, err := ParseLine(last)
+	if err != nil {
+		return 0, "", fmt.Errorf("the last line of %s is not a valid entry (%v)", Path(root), err)
+	}
+	return e.Seq, LineHash(last), nil
+}
+
+// lastLine returns the last line of a file of the given size, without its
+// newline, reading backwards from the end one chunk at a time. The file
+// must end with a newline.
+func lastLine(f io.ReaderAt, size int64) ([]byte, error) {
+	var end [1]byte
+	if _, err := f.ReadAt(end[:], size-1); err != nil {
+		return nil, err
+	}
+	if end[0] != '\n' {
+		return nil, errors.New("its last line is cut short (no newline at the end)")
+	}
+	var line []byte
+	for off := size - 1; off > 0; {
+		n := int64(chunk)
+		if off < n {
+			n = off
+		}
+		off -= n
+		buf := make([]byte, n)
+		if _, err := f.ReadAt(buf, off); err != nil {
+			return nil, err
+		}
+		if i := bytes.LastIndexByte(buf, '\n'); i >= 0 {
+			return append(buf[i+1:], line...), nil
+		}
+		line = append(buf, line...)
+	}
+	return line, nil
+}
+
+func syncDir(dir string) (err error) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := d.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	return d.Sync()
+}

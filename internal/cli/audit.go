@@ -1,0 +1,501 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/keycycle/keycycle/internal/audit"
+	"github.com/keycycle/keycycle/internal/lock"
+	"github.com/keycycle/keycycle/internal/vcs"
+)
+
+// secretFlag is the annotation that keeps a flag's value out of the audit
+// log: auditCommand writes --name=<redacted>.
+const secretFlag = "keycycle-secret"
+
+// defaultLockTimeout is how long a changing command waits for another
+// one to finish.
+const defaultLockTimeout = 30 * time.Second
+
+func newAuditCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "audit (log | verify | note)",
+		Short: "Show and check the hash-chained log of every change made to the repository",
+		Long: `Every keycycle command that changes files appends one line to
+.keycycle/audit.log: when (UTC), who (user@host), the command line, the
+recipients it added and removed, the files it wrote and those that got a
+new data key. Each line carries the SHA-256 of the line before it, so that
+editing, removing, inserting or reordering a line breaks the chain.
+
+  keycycle audit log        the history, oldest first
+  keycycle audit verify     check the chain; exit 1 when it is broken
+  keycycle audit note MSG   record a change made by hand (sops edit, …)
+
+docs/audit.md documents the format and what the chain can and cannot prove.`,
+		Args: argsHint(cobra.NoArgs),
+		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
+	}
+	cmd.AddCommand(newAuditLogCmd(e), newAuditVerifyCmd(e), newAuditNoteCmd(e))
+	return cmd
+}
+
+type auditLogOptions struct {
+	repo   string
+	format string
+	head   bool
+	last   int
+}
+
+func newAuditLogCmd(e *env) *cobra.Command {
+	opts := &auditLogOptions{}
+	cmd := &cobra.Command{
+		Use:   "log [--repo DIR] [--format text|json] [--last N] [--head]",
+		Short: "Show the audit log, oldest entry first",
+		Long: `Log prints the repository's audit log, oldest entry first: seq, time (UTC),
+who, the command, then "+" for each recipient added, "-" for each one
+removed, the files written and the files whose data key was replaced.
+
+--head prints only the hash of the last line. Keep it where the log's
+writers cannot rewrite it (a commit message, a ticket, a chat): a chain
+cannot show that its last lines were cut off, but
+'keycycle audit verify --expect-head HASH' can, against that hash.
+
+Log lists; it does not judge: a line that is not a valid entry is shown as
+such, and 'keycycle audit verify' says what happened to it.`,
+		Example: `  keycycle audit log
+  keycycle audit log --last 5
+  keycycle audit log --format json | jq '.entries[] | select(.removed)'
+  keycycle audit log --head`,
+		Args: argsHint(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runAuditLog(cmd.Context(), opts, e.stdout, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.repo, "repo", "", "`DIR` holding .sops.yaml (default: the nearest one upward)")
+	f.StringVar(&opts.format, "format", "text", "output `FORMAT`: text|json")
+	f.BoolVar(&opts.head, "head", false, "print only the hash of the last line")
+	f.IntVar(&opts.last, "last", 0, "show only the last `N` entries (0: all)")
+	return cmd
+}
+
+// auditLogJSON is the keycycle.audit.log/v1 document (docs/audit.md); it
+// only grows.
+type auditLogJSON struct {
+	Schema  string         `json:"schema"`
+	File    string         `json:"file"`
+	Entries []audit.Record `json:"entries"`
+}
+
+func runAuditLog(ctx context.Context, opts *auditLogOptions, out io.Writer, args []string) error {
+	if err := checkFormat(opts.format, "text", "json"); err != nil {
+		return err
+	}
+	if opts.last < 0 {
+		return errorf("give a count of entries, or 0 for all", "--last %d is negative", opts.last)
+	}
+	path, recs, err := readAuditLog(opts.repo)
+	if err != nil {
+		return err
+	}
+	if opts.head {
+		return writeAuditHead(out, opts.format, path, recs)
+	}
+	if opts.last > 0 && len(recs) > opts.last {
+		recs = recs[len(recs)-opts.last:]
+	}
+	if opts.format == "json" {
+		if recs == nil {
+			recs = []audit.Record{}
+		}
+		return writeAuditJSON(out, auditLogJSON{Schema: "keycycle.audit.log/v1", File: path, Entries: recs})
+	}
+	for i, r := range recs {
+		if i > 0 {
+			fmt.Fprintln(out)
+		}
+		if r.Err != nil {
+			fmt.Fprintf(out, "line %d: not a valid entry: %v (run 'keycycle audit verify')\n", r.Line, r.Err)
+			continue
+		}
+		if err := audit.WriteText(out, r.Entry); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// auditHeadJSON is the keycycle.audit.head/v1 document of 'audit log
+// --head --format json'.
+type auditHeadJSON struct {
+	Schema string `json:"schema"`
+	File   string `json:"file"`
+	Seq    int    `json:"seq"`
+	Head   string `json:"head"`
+}
+
+func writeAuditHead(out io.Writer, format, path string, recs []audit.Record) error {
+	if len(recs) == 0 {
+		return errorf("the log gets its first entry from the first command that changes files", "%s is empty: it has no head", path)
+	}
+	last := recs[len(recs)-1]
+	if last.Err != nil || last.Partial {
+		return errorf("run 'keycycle audit verify' to see what is wrong", "the last line of %s is not a valid entry", path)
+	}
+	if format == "json" {
+		return writeAuditJSON(out, auditHeadJSON{Schema: "keycycle.audit.head/v1", File: path, Seq: last.Entry.Seq, Head: last.Hash})
+	}
+	fmt.Fprintln(out, last.Hash)
+	return nil
+}
+
+type auditVerifyOptions struct {
+	repo       string
+	format     string
+	expectHead string
+}
+
+func newAuditVerifyCmd(e *env) *cobra.Command {
+	opts := &auditVerifyOptions{}
+	cmd := &cobra.Command{
+		Use:   "verify [--repo DIR] [--format text|json] [--expect-head HASH]",
+		Short: "Check that no line of the audit log was edited, removed, inserted or moved",
+		Long: `Verify checks that the audit log is the one keycycle wrote: every line a
+valid entry that carries the hash of the line before it and the next seq.
+Each break is reported at its line, with what most likely happened:
+
+  edited     a line was changed after it was written
+  removed    entries are missing: the seq jumps
+  inserted   a line is there that keycycle did not write there
+  reordered  lines were moved
+  partial    the file ends in the middle of a line
+  invalid    a line is not a valid entry
+  seq        the hashes chain but the numbering does not
+
+What a chain cannot prove: that nothing was cut off its end (a shorter log
+is still a valid chain), and that nobody rewrote the whole file with every
+hash recomputed. For both, compare with a head recorded elsewhere:
+--expect-head HASH fails unless the line with that hash is still in the
+log (entries appended after it are fine). keycycle's commits carry the
+head in a "Keycycle-Audit-Head:" trailer, and 'git log -p
+.keycycle/audit.log' shows every change ever made to the file.
+
+Exit 0 when the log is intact, 1 when it is not, 2 when there is no log.`,
+		Example: `  keycycle audit verify
+  keycycle audit verify --format json
+  keycycle audit verify --expect-head "$(git log -1 --grep='^Keycycle-Audit-Head:' --format='%(trailers:key=Keycycle-Audit-Head,valueonly)')"`,
+		Args: argsHint(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runAuditVerify(cmd.Context(), opts, e.stdout, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.repo, "repo", "", "`DIR` holding .sops.yaml (default: the nearest one upward)")
+	f.StringVar(&opts.format, "format", "text", "output `FORMAT`: text|json")
+	f.StringVar(&opts.expectHead, "expect-head", "", "fail unless the line with this `HASH` ('audit log --head') is in the log")
+	return cmd
+}
+
+// auditVerifyJSON is the keycycle.audit.verify/v1 document (docs/audit.md);
+// it only grows.
+type auditVerifyJSON struct {
+	Schema string `json:"schema"`
+	File   string `json:"file"`
+	Intact bool   `json:"intact"`
+	audit.Report
+}
+
+func runAuditVerify(ctx context.Context, opts *auditVerifyOptions, out io.Writer, args []string) error {
+	if err := checkFormat(opts.format, "text", "json"); err != nil {
+		return err
+	}
+	anchor := audit.NormalizeHash(opts.expectHead)
+	if anchor != "" && !audit.ValidHash(anchor) {
+		return errorf("give the 64 hex digits 'keycycle audit log --head' printed", "--expect-head %q is not a line hash", opts.expectHead)
+	}
+	path, f, err := openAuditLog(opts.repo)
+	if err != nil {
+		return err
+	}
+	rep, err := audit.Verify(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return errorf("check the file's permissions", "cannot read %s: %v", path, err)
+	}
+	if anchor != "" {
+		rep.CheckAnchor(anchor)
+	}
+	if opts.format == "json" {
+		if err := writeAuditJSON(out, auditVerifyJSON{Schema: "keycycle.audit.verify/v1", File: path, Intact: rep.OK(), Report: rep}); err != nil {
+			return err
+		}
+	} else {
+		if err := rep.WriteText(out, path); err != nil {
+			return err
+		}
+	}
+	if !rep.OK() {
+		return errFindings
+	}
+	return nil
+}
+
+// openAuditLog finds the repository and opens its audit log.
+func openAuditLog(repoFlag string) (string, *os.File, error) {
+	cfg, err := findConfig(repoFlag)
+	if err != nil {
+		return "", nil, err
+	}
+	path := audit.Path(filepath.Dir(cfg))
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return path, nil, errorf("keycycle starts it with the first command that changes files; 'keycycle audit note' starts one by hand",
+			"no audit log at %s", path)
+	}
+	if err != nil {
+		return path, nil, errorf("check the file's permissions", "cannot read %s: %v", path, errors.Unwrap(err))
+	}
+	return path, f, nil
+}
+
+func readAuditLog(repoFlag string) (string, []audit.Record, error) {
+	path, f, err := openAuditLog(repoFlag)
+	if err != nil {
+		return path, nil, err
+	}
+	recs, err := audit.Read(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return path, nil, errorf("check the file's permissions", "cannot read %s: %v", path, err)
+	}
+	return path, recs, nil
+}
+
+func writeAuditJSON(out io.Writer, v any) error {
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+type auditNoteOptions struct {
+	repo        string
+	files       []string
+	dryRun      bool
+	commit      bool
+	lockTimeout time.Duration
+	command     string    // the command line, for the entry and the lock
+	stderr      io.Writer // where waiting for the lock is reported
+}
+
+func newAuditNoteCmd(e *env) *cobra.Command {
+	opts := &auditNoteOptions{}
+	cmd := &cobra.Command{
+		Use:   "note MESSAGE [--file PATH]... [--repo DIR] [--dry-run] [--commit]",
+		Short: "Record a change made by hand in the audit log",
+		Long: `Note appends an entry to the audit log for a change keycycle did not make:
+a secret value changed with 'sops edit', a key rotated by hand, an access
+review. Like every command that changes files, it takes the repository
+lock (waiting up to --lock-timeout for another keycycle to finish), prints
+what it would do with --dry-run, and with --commit commits the log and the
+--file paths with git, or with jj where the repository has .jj/.
+
+Never put a secret value in the message: the log is plain text, and
+committed.`,
+		Example: `  keycycle audit note "rotated the postgres password" --file sops/db.yaml
+  keycycle audit note "quarterly access review: no change" --commit
+  keycycle audit note "restored web1's key from backup" --dry-run`,
+		Args: argsHint(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.command = auditCommand(cmd, args)
+			opts.stderr = e.stderr
+			return runAuditNote(cmd.Context(), opts, e.stdout, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.repo, "repo", "", "`DIR` holding .sops.yaml (default: the nearest one upward)")
+	f.StringArrayVar(&opts.files, "file", nil, "a `PATH` (relative to the repository) the change touched (repeatable)")
+	f.BoolVarP(&opts.dryRun, "dry-run", "n", false, "print the entry that would be written; write nothing")
+	f.BoolVar(&opts.commit, "commit", false, "commit the log and the --file paths (git, or jj where .jj/ exists)")
+	f.DurationVar(&opts.lockTimeout, "lock-timeout", defaultLockTimeout, "how long to wait for another keycycle to release the repository")
+	return cmd
+}
+
+func runAuditNote(ctx context.Context, opts *auditNoteOptions, out io.Writer, args []string) (err error) {
+	msg := strings.TrimSpace(args[0])
+	if msg == "" {
+		return errorf("say what was changed and why", "the note is empty")
+	}
+	cfg, err := findConfig(opts.repo)
+	if err != nil {
+		return err
+	}
+	root := filepath.Dir(cfg)
+	files, err := vcs.RelPaths(root, opts.files)
+	if err != nil {
+		return errorf("give paths inside the repository, relative to its root", "--file: %v", err)
+	}
+	kind := vcs.None
+	if opts.commit {
+		if kind, err = vcs.Resolve(root, "auto"); err != nil {
+			return vcsError(err)
+		}
+		if err := vcs.Ready(ctx, root, kind); err != nil {
+			return vcsError(err)
+		}
+	}
+	entry := audit.Entry{Command: opts.command, Files: files, Note: msg}
+	if opts.dryRun {
+		return writeNotePlan(out, root, entry, kind)
+	}
+	l, err := lockRepo(ctx, opts.stderr, root, opts.command, opts.lockTimeout)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if rerr := l.Release(); err == nil && rerr != nil {
+			err = rerr
+		}
+	}()
+	if err := audit.Append(root, entry); err != nil {
+		return errorf("run 'keycycle audit verify' to see what is wrong with the log", "%v", err)
+	}
+	seq, head, err := audit.Head(root)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "recorded #%d in %s (head %s)\n", seq, audit.Path(root), head)
+	if kind == vcs.None {
+		return nil
+	}
+	return commitChange(ctx, out, root, kind, "keycycle: audit note: "+noteSubject(msg), append([]string{audit.LogFile}, files...))
+}
+
+func writeNotePlan(out io.Writer, root string, entry audit.Entry, kind vcs.Kind) error {
+	seq, _, err := audit.Head(root)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return errorf("run 'keycycle audit verify' to see what is wrong with the log", "cannot append to %s: %v", audit.Path(root), err)
+	}
+	entry.Seq, entry.Time, entry.Actor = seq+1, time.Now(), audit.Actor()
+	fmt.Fprintf(out, "dry run: would append to %s:\n", audit.Path(root))
+	if err := audit.WriteText(out, entry); err != nil {
+		return err
+	}
+	if kind != vcs.None {
+		fmt.Fprintf(out, "and commit it with %s\n", kind)
+	}
+	fmt.Fprintln(out, "nothing was written")
+	return nil
+}
+
+func noteSubject(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if r := []rune(s); len(r) > 60 {
+		s = string(r[:60]) + "…"
+	}
+	return s
+}
+
+// lockRepo takes the repository lock for a command that changes files,
+// telling the user on stderr when it has to wait for another one. Every
+// changing command calls it before it writes anything and releases the
+// lock when done.
+func lockRepo(ctx context.Context, stderr io.Writer, root, what string, timeout time.Duration) (*lock.Lock, error) {
+	l, err := lock.AcquireWith(ctx, root, what, lock.Options{
+		Timeout: timeout,
+		OnWait: func(h *lock.Holder) {
+			fmt.Fprintf(stderr, "keycycle: %s; waiting up to %s\n", (&lock.HeldError{Holder: h}).Error(), timeout)
+		},
+	})
+	var held *lock.HeldError
+	if errors.As(err, &held) {
+		return nil, errorf(held.Hint(), "%s", held.Error())
+	}
+	if err != nil {
+		return nil, errorf("check that the repository folder is writable", "%v", err)
+	}
+	return l, nil
+}
+
+// commitChange commits paths (relative to root; .keycycle/.gitignore,
+// which keeps the lock out of commits, goes along) with kind, the message
+// being subject plus a Keycycle-Audit-Head trailer that anchors the audit
+// log's head outside the log. Nothing to commit is reported, not an error.
+// Call vcs.Ready before writing anything, so that this rarely fails.
+func commitChange(ctx context.Context, out io.Writer, root string, kind vcs.Kind, subject string, paths []string) error {
+	paths = append(paths[:len(paths):len(paths)], lock.Gitignore)
+	msg := subject
+	if _, head, err := audit.Head(root); err == nil && head != "" {
+		msg += "\n\nKeycycle-Audit-Head: " + head
+	}
+	res, err := vcs.Commit(ctx, root, kind, msg, paths)
+	if err != nil {
+		return vcsError(err)
+	}
+	if !res.Committed {
+		fmt.Fprintf(out, "nothing to commit with %s: %s unchanged\n", res.Kind, strings.Join(paths, ", "))
+		return nil
+	}
+	id := res.ID
+	if len(id) > 12 {
+		id = id[:12]
+	}
+	fmt.Fprintf(out, "committed %s with %s\n", id, res.Kind)
+	return nil
+}
+
+// vcsError gives a vcs failure its hint.
+func vcsError(err error) error {
+	var ve *vcs.Error
+	if errors.As(err, &ve) {
+		return errorf(ve.Hint(), "%s", ve.Error())
+	}
+	return err
+}
+
+// auditCommand is the command line of cmd as the audit log records it:
+// the command path, each flag that was set (values of flags annotated
+// secretFlag replaced by <redacted>), then the arguments.
+func auditCommand(cmd *cobra.Command, args []string) string {
+	words := strings.Fields(cmd.CommandPath())
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		switch {
+		case f.Annotations[secretFlag] != nil:
+			words = append(words, "--"+f.Name+"=<redacted>")
+		case f.Value.Type() == "bool" && f.Value.String() == "true":
+			words = append(words, "--"+f.Name)
+		default:
+			vals := []string{f.Value.String()}
+			if sv, ok := f.Value.(pflag.SliceValue); ok {
+				vals = sv.GetSlice()
+			}
+			for _, v := range vals {
+				words = append(words, "--"+f.Name+"="+v)
+			}
+		}
+	})
+	for i, a := range args {
+		if strings.HasPrefix(a, "-") {
+			words = append(words, "--")
+			words = append(words, args[i:]...)
+			return audit.CommandLine(words)
+		}
+		words = append(words, a)
+	}
+	return audit.CommandLine(words)
+}
