@@ -2,8 +2,10 @@ package cli_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -51,7 +53,10 @@ var sopsBinary = sync.OnceValues(func() (string, error) {
 //     its recipient;
 //   - subst FILE...: $VARS in the files replaced from the environment;
 //   - kc CODE ARGS...: run keycycle ARGS and require exit code CODE (its
-//     output is then checked with stdout/stderr as after exec).
+//     output is then checked with stdout/stderr as after exec);
+//   - treehash: print one hash of every file's path, mode and content under
+//     $WORK except .t/ and home/ (the script's own scratch), for proving
+//     that --dry-run writes nothing.
 func TestScripts(t *testing.T) {
 	sopsDir, err := sopsBinary()
 	if err != nil {
@@ -75,9 +80,10 @@ func TestScripts(t *testing.T) {
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"genkey": cmdGenkey,
-			"subst":  cmdSubst,
-			"kc":     cmdKC,
+			"genkey":   cmdGenkey,
+			"subst":    cmdSubst,
+			"kc":       cmdKC,
+			"treehash": cmdTreehash,
 		},
 	})
 }
@@ -129,4 +135,36 @@ func cmdKC(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("keycycle %s: exit code %d, want %d", strings.Join(args[1:], " "), got, want)
 	}
+}
+
+func cmdTreehash(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: treehash")
+	}
+	root := ts.Getenv("WORK")
+	h := sha256.New()
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		if d.IsDir() && (rel == ".t" || rel == "home") {
+			return filepath.SkipDir
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s %v\n", rel, info.Mode())
+		if d.Type().IsRegular() {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(h, "%x\n", sha256.Sum256(data))
+		}
+		return nil
+	})
+	ts.Check(err)
+	fmt.Fprintf(ts.Stdout(), "%x\n", h.Sum(nil))
 }
