@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -166,7 +167,7 @@ func addHostEdits(ed *configedit.Editor, l layout, name, recipient string, membe
 		// Before AddRule, so that the rule indexes still hold.
 		for _, i := range shared {
 			for _, m := range members {
-				if err := ed.AddAlias(i, m); err != nil {
+				if err := ed.AddAlias(i, m); err != nil && !errors.Is(err, configedit.ErrAlreadyPresent) {
 					return withHint(err, "make this edit by hand, then run 'keycycle rekey'")
 				}
 			}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -180,7 +181,7 @@ func runUserAdd(ctx context.Context, opts *userOptions, out io.Writer, args []st
 		return withHint(err, "make this edit by hand, then run 'keycycle rekey'")
 	}
 	for _, i := range rules {
-		if err := ed.AddAlias(i, name); err != nil {
+		if err := ed.AddAlias(i, name); err != nil && !errors.Is(err, configedit.ErrAlreadyPresent) {
 			return withHint(err, "make this edit by hand, then run 'keycycle rekey'")
 		}
 	}

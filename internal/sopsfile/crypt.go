@@ -2,6 +2,7 @@ package sopsfile
 
 import (
 	"errors"
+	filippoage "filippo.io/age"
 	"fmt"
 	"time"
 
@@ -156,19 +157,43 @@ func dataKeyWith(m sops.Metadata, ids age.ParsedIdentities) ([]byte, error) {
 	return key, nil
 }
 
+// groupPart returns the group's part of the data key. Stanzas whose
+// recipient is one of ours are tried first with that identity alone (one
+// X25519 operation), then every stanza with every identity, as sops does.
 func groupPart(g sops.KeyGroup, ids age.ParsedIdentities) []byte {
-	for _, k := range g {
-		mk, ok := k.(*age.MasterKey)
-		if !ok {
-			continue
+	mine := map[string]filippoage.Identity{}
+	for _, id := range ids {
+		if x, ok := id.(*filippoage.X25519Identity); ok {
+			mine[x.Recipient().String()] = id
 		}
-		copyKey := *mk
-		ids.ApplyToMasterKey(&copyKey)
-		if part, err := copyKey.Decrypt(); err == nil {
-			return part
+	}
+	for _, k := range g {
+		if mk, ok := k.(*age.MasterKey); ok {
+			if id, ok := mine[mk.Recipient]; ok {
+				if part := tryKey(mk, age.ParsedIdentities{id}); part != nil {
+					return part
+				}
+			}
+		}
+	}
+	for _, k := range g {
+		if mk, ok := k.(*age.MasterKey); ok {
+			if part := tryKey(mk, ids); part != nil {
+				return part
+			}
 		}
 	}
 	return nil
+}
+
+func tryKey(mk *age.MasterKey, ids age.ParsedIdentities) []byte {
+	copyKey := *mk
+	ids.ApplyToMasterKey(&copyKey)
+	part, err := copyKey.Decrypt()
+	if err != nil {
+		return nil
+	}
+	return part
 }
 
 var _ keys.MasterKey = (*age.MasterKey)(nil)

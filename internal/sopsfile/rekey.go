@@ -1,7 +1,6 @@
 package sopsfile
 
 import (
-	"bytes"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -157,26 +156,23 @@ func Rekey(path string, data []byte, opts RekeyOptions) (*RekeyResult, error) {
 	if err != nil {
 		return nil, errNoIdentity(out)
 	}
-	plain, err := loadTree(path, data, opts.ConfigPath)
-	if err != nil {
+	// One parse: the plaintext is a deep copy of the encrypted tree,
+	// decrypted in memory; "before" is kept for the comparison.
+	plain := *out
+	plain.Branches = copyBranches(out.Branches)
+	if err := decryptTree(&plain, dataKey); err != nil {
 		return nil, err
 	}
-	if err := decryptTree(plain, dataKey); err != nil {
-		return nil, err
-	}
-	store := storeFor(path, opts.ConfigPath)
-	before, err := store.EmitPlainFile(plain.Branches)
-	if err != nil {
-		return nil, err
-	}
+	before := copyBranches(plain.Branches)
 	if res.DataKeyRotated {
-		if err := rotate(plain, conf, res.ThresholdTo); err != nil {
+		if err := rotate(&plain, conf, res.ThresholdTo); err != nil {
 			return nil, err
 		}
-		out = plain
+		out = &plain
 	} else if err := rewrap(out, conf, res.ThresholdTo, dataKey); err != nil {
 		return nil, err
 	}
+	store := storeFor(path, opts.ConfigPath)
 	res.Output, err = store.EmitEncryptedFile(*out)
 	if err != nil {
 		return nil, fmt.Errorf("cannot write the sops file: %s", oneLine(err.Error()))
@@ -257,7 +253,7 @@ func rotate(tree *sops.Tree, conf *config.Config, threshold int) error {
 // verify proves the new bytes parse, carry a MAC that checks under the
 // data key they were made with, decrypt to exactly the plaintext the old
 // file held, and list exactly the recipients the rule wants.
-func verify(path string, before, newData []byte, configPath string, conf *config.Config, dataKey []byte) error {
+func verify(path string, before sops.TreeBranches, newData []byte, configPath string, conf *config.Config, dataKey []byte) error {
 	after, err := loadTree(path, newData, configPath)
 	if err != nil {
 		return err
@@ -268,14 +264,45 @@ func verify(path string, before, newData []byte, configPath string, conf *config
 	if err := decryptTree(after, dataKey); err != nil {
 		return err
 	}
-	got, err := storeFor(path, configPath).EmitPlainFile(after.Branches)
-	if err != nil {
-		return err
+	if len(before) != len(after.Branches) {
+		return errors.New("the number of documents changed")
 	}
-	if !bytes.Equal(before, got) {
-		return errors.New("the values differ from the original")
+	for i := range before {
+		if !before[i].Equals(after.Branches[i]) {
+			return errors.New("the values differ from the original")
+		}
 	}
 	return nil
+}
+
+// copyBranches deep-copies a tree so that one copy can be decrypted or
+// re-encrypted in place while the other stays as it was.
+func copyBranches(bs sops.TreeBranches) sops.TreeBranches {
+	out := make(sops.TreeBranches, len(bs))
+	for i, b := range bs {
+		out[i] = copyValue(b).(sops.TreeBranch)
+	}
+	return out
+}
+
+func copyValue(v any) any {
+	switch v := v.(type) {
+	case sops.TreeBranch:
+		out := make(sops.TreeBranch, len(v))
+		for i, item := range v {
+			out[i] = sops.TreeItem{Key: copyValue(item.Key), Value: copyValue(item.Value)}
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, item := range v {
+			out[i] = copyValue(item)
+		}
+		return out
+	case []byte:
+		return append([]byte(nil), v...)
+	}
+	return v // strings, numbers, booleans, times, comments: values
 }
 
 func keyStrings(groups []sops.KeyGroup) string {
