@@ -26,7 +26,7 @@ hand edits of .sops.yaml and the 'sops updatekeys' loop:
   keycycle host add NAME …     register a host's key, its rules and its file
   keycycle host remove NAME    revoke a host: out of every rule, files re-keyed`,
 	}
-	cmd.AddCommand(newHostAddCmd(e), newHostRemoveCmd(e))
+	cmd.AddCommand(newHostAddCmd(e), newHostRemoveCmd(e), newHostCheckCmd(e), newHostUnitsCmd(e))
 	return cmd
 }
 
