@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 
@@ -167,12 +166,4 @@ func containsInt(list []int, v int) bool {
 		}
 	}
 	return false
-}
-
-func describeRules(cfg *sopsconfig.Config, idx []int) string {
-	var parts []string
-	for _, i := range idx {
-		parts = append(parts, fmt.Sprintf("rule %d (%s)", i+1, cfg.Rules[i].PathRegex))
-	}
-	return strings.Join(parts, ", ")
 }
