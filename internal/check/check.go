@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
+	"github.com/keycycle/keycycle/internal/policy"
 	"github.com/keycycle/keycycle/internal/repo"
 	"github.com/keycycle/keycycle/internal/sopsconfig"
 )
@@ -24,11 +26,29 @@ type Report struct {
 	Infos    int       `json:"infos"`
 }
 
-// Run checks the repository and returns every finding, sorted by file,
-// line and ID.
+// Options add to what Run checks.
+type Options struct {
+	// Policy is keycycle.yaml and .keycycle/keys.yaml; nil runs only the
+	// checks that need .sops.yaml and the secrets files.
+	Policy *policy.Policy
+	// Now is the time key ages are measured at; zero means time.Now().
+	Now time.Time
+}
+
+// Run checks the repository without a policy and returns every finding,
+// sorted by file, line and ID.
 func Run(r *repo.Repo) *Report {
+	return RunWith(r, Options{})
+}
+
+// RunWith checks the repository, with the policy's checks when
+// opts.Policy is set.
+func RunWith(r *repo.Repo, opts Options) *Report {
 	rep := &Report{Root: r.Root, Config: rel(r, r.ConfigPath), Files: len(r.Entries)}
-	c := &checker{r: r, cfgFile: rep.Config}
+	c := &checker{r: r, cfgFile: rep.Config, pol: opts.Policy, now: opts.Now}
+	if c.now.IsZero() {
+		c.now = time.Now()
+	}
 	if r.ConfigErr != nil {
 		c.configParse(r.ConfigErr)
 	} else {
@@ -40,6 +60,7 @@ func Run(r *repo.Repo) *Report {
 	for _, e := range r.Entries {
 		c.fileChecks(e)
 	}
+	c.policyChecks()
 	sort.SliceStable(c.out, func(i, j int) bool {
 		a, b := c.out[i], c.out[j]
 		if a.File != b.File {
@@ -76,6 +97,8 @@ type checker struct {
 	names map[string][]string
 	// listed holds every key value .sops.yaml mentions (anchors and rules).
 	listed map[string]bool
+	pol    *policy.Policy
+	now    time.Time
 }
 
 func rel(r *repo.Repo, p string) string {

@@ -64,6 +64,21 @@ const (
 	IDNoMAC            = "KC108"
 	IDGroupDrift       = "KC109"
 	IDRuleUnusable     = "KC110"
+
+	IDPolicyInvalid   = "KC201"
+	IDMissingSecret   = "KC202"
+	IDMissingFile     = "KC203"
+	IDHostCannotRead  = "KC204"
+	IDExcessAccess    = "KC205"
+	IDHostNotInSops   = "KC206"
+	IDHostNotInPolicy = "KC207"
+	IDKeysInvalid     = "KC208"
+	IDKeysOutOfStep   = "KC209"
+	IDNoKeysFile      = "KC210"
+	IDRetiredKeyInUse = "KC211"
+	IDKeyOverdue      = "KC301"
+	IDKeyDueSoon      = "KC302"
+	IDKeyAgeUnknown   = "KC303"
 )
 
 // Kinds lists every finding keycycle check can make, sorted by ID.
@@ -91,6 +106,20 @@ func Kinds() []Kind {
 		{IDNoMAC, "no-mac", Error, "a sops file has no MAC: its integrity cannot be checked"},
 		{IDGroupDrift, "key-group-drift", Error, "the file's key groups or Shamir threshold differ from what its rule wants"},
 		{IDRuleUnusable, "rule-unusable", Error, "sops cannot use the rule that matches this file (an invalid key in it)"},
+		{IDPolicyInvalid, "policy-invalid", Error, "keycycle.yaml does not parse or refers to something it does not define: its checks are skipped"},
+		{IDMissingSecret, "missing-secret", Error, "a host's role or categories require a secret path that is not in the file it lives in"},
+		{IDMissingFile, "missing-secrets-file", Error, "a host requires secrets from a file that does not exist"},
+		{IDHostCannotRead, "host-cannot-decrypt", Error, "a host is not (or, after the next rekey, no longer) a recipient of a file holding a secret it requires: it fails at boot"},
+		{IDExcessAccess, "excess-access", Warning, "least privilege: a host can decrypt a file it needs no secret from"},
+		{IDHostNotInSops, "host-not-in-sops", Error, "a host in keycycle.yaml has no key in .sops.yaml"},
+		{IDHostNotInPolicy, "host-not-in-policy", Warning, "a host key in .sops.yaml belongs to no host in keycycle.yaml"},
+		{IDKeysInvalid, "keys-invalid", Error, ".keycycle/keys.yaml does not parse: key ages cannot be checked"},
+		{IDKeysOutOfStep, "keys-out-of-step", Warning, ".keycycle/keys.yaml and .sops.yaml disagree on a key (missing on one side, or another name)"},
+		{IDNoKeysFile, "no-keys-file", Warning, "keycycle.yaml sets a maximum key age but there is no .keycycle/keys.yaml to know ages from"},
+		{IDRetiredKeyInUse, "retired-key-in-use", Error, "a key .keycycle/keys.yaml marks retired is still in .sops.yaml"},
+		{IDKeyOverdue, "key-overdue", Error, "a key is older than the policy allows: its rotation is overdue"},
+		{IDKeyDueSoon, "key-due-soon", Warning, "a key reaches its maximum age within the warning window"},
+		{IDKeyAgeUnknown, "key-age-unknown", Warning, "the policy limits a key's age but its creation date is unknown"},
 	}
 	sort.Slice(k, func(i, j int) bool { return k[i].ID < k[j].ID })
 	return k

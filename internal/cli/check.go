@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/keycycle/keycycle/internal/check"
+	"github.com/keycycle/keycycle/internal/policy"
 )
 
 type checkOptions struct {
@@ -17,12 +19,13 @@ type checkOptions struct {
 	format  string
 	strict  bool
 	exclude []string
+	asOf    string
 }
 
 func newCheckCmd(e *env) *cobra.Command {
 	opts := &checkOptions{}
 	cmd := &cobra.Command{
-		Use:   "check [--repo DIR] [--format text|json] [--strict]",
+		Use:   "check [--repo DIR] [--format text|json|github|sarif] [--strict]",
 		Short: "Lint .sops.yaml and every encrypted file against it, offline",
 		Long: `Check reads .sops.yaml and every file a creation rule matches or that
 carries sops metadata, and reports what is wrong. It needs no private key:
@@ -36,10 +39,19 @@ Every finding has a stable ID (KC001…), a severity, file:line where there
 is one, and a hint naming the command that fixes it. 'keycycle check
 --list' prints every ID; docs/checks.md explains each.
 
-Warnings do not fail the run unless --strict is given.`,
+With a keycycle.yaml (docs/policy.md) it also checks that every host
+can decrypt the files holding the secrets its role needs, that those
+secrets are there, that no host can read a file it needs nothing from,
+and, with .keycycle/keys.yaml, that no key is older than the policy.
+
+Warnings do not fail the run unless --strict is given. --format github
+prints GitHub Actions annotations, --format sarif a SARIF 2.1.0 log for
+code scanning.`,
 		Example: `  keycycle check
   keycycle check --repo ~/nix-secrets --format json
-  keycycle check --strict --exclude 'legacy/*'`,
+  keycycle check --strict --exclude 'legacy/*'
+  keycycle check --format github          # in a GitHub Actions step
+  keycycle check --as-of 2026-01-01       # which keys will be overdue then`,
 		Args: argsHint(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if list, _ := cmd.Flags().GetBool("list"); list {
@@ -50,7 +62,8 @@ Warnings do not fail the run unless --strict is given.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.repo, "repo", "", "the secrets repository (default: the nearest folder upward holding .sops.yaml)")
-	f.StringVar(&opts.format, "format", "text", "output format: text or json")
+	f.StringVar(&opts.format, "format", "text", "output format: text, json, github or sarif")
+	f.StringVar(&opts.asOf, "as-of", "", "measure key ages at this date (2006-01-02 or RFC 3339) instead of now")
 	f.BoolVar(&opts.strict, "strict", false, "exit 1 on warnings too")
 	f.StringArrayVar(&opts.exclude, "exclude", nil, "glob of files to leave out (repeatable), matched on the relative path or the name")
 	f.Bool("list", false, "list every finding ID with its severity and meaning, then exit")
@@ -58,17 +71,31 @@ Warnings do not fail the run unless --strict is given.`,
 }
 
 func runCheck(ctx context.Context, opts *checkOptions, out io.Writer, args []string) error {
-	if err := checkFormat(opts.format, "text", "json"); err != nil {
+	if err := checkFormat(opts.format, "text", "json", "github", "sarif"); err != nil {
+		return err
+	}
+	now, err := asOf(opts.asOf)
+	if err != nil {
 		return err
 	}
 	r, err := loadRepo(ctx, opts.repo, opts.exclude)
 	if err != nil {
 		return err
 	}
-	rep := check.Run(r)
+	pol, err := policy.Load(r.Root)
+	if err != nil {
+		return errorf("check that the file is readable", "cannot read the policy: %v", err)
+	}
+	rep := check.RunWith(r, check.Options{Policy: pol, Now: now})
 	switch opts.format {
 	case "json":
 		if err := writeCheckJSON(out, rep); err != nil {
+			return err
+		}
+	case "github":
+		writeCheckGitHub(out, rep)
+	case "sarif":
+		if err := writeCheckSARIF(out, rep); err != nil {
 			return err
 		}
 	default:
@@ -123,6 +150,18 @@ func listKinds(out io.Writer, format string) error {
 		fmt.Fprintf(out, "%s  %-7s  %-20s  %s\n", k.ID, k.Severity, k.Name, k.Summary)
 	}
 	return nil
+}
+
+// asOf parses --as-of; empty means now.
+func asOf(s string) (time.Time, error) {
+	if s == "" {
+		return time.Now(), nil
+	}
+	t, err := policy.ParseTime(s)
+	if err != nil {
+		return time.Time{}, errorf("write --as-of 2026-01-01 or an RFC 3339 time", "--as-of: %v", err)
+	}
+	return t, nil
 }
 
 func plural(n int, word string) string {

@@ -81,6 +81,7 @@ Start with:
 		newRekeyCmd(e),
 		newHostCmd(e),
 		newUserCmd(e),
+		newInitCmd(e),
 	)
 	return root
 }

@@ -1,0 +1,195 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/keycycle/keycycle/internal/audit"
+	"github.com/keycycle/keycycle/internal/fsutil"
+	"github.com/keycycle/keycycle/internal/policy"
+	"github.com/keycycle/keycycle/internal/sopsconfig"
+)
+
+type initOptions struct {
+	mutateFlags
+	force bool
+}
+
+func newInitCmd(e *env) *cobra.Command {
+	opts := &initOptions{}
+	cmd := &cobra.Command{
+		Use:   "init [--repo DIR] [--force] [--dry-run]",
+		Short: "Adopt an existing secrets repository: write .keycycle/keys.yaml and a keycycle.yaml skeleton",
+		Long: `Init reads .sops.yaml and records every key in .keycycle/keys.yaml: its
+kind (host, user, admin, backup), guessed from the keys: groups and the
+anchor names (&hostname, &user_hostname), its owner host, and its creation
+date, taken from the version control history: the oldest commit that
+added the recipient to .sops.yaml (git, or jj where the repository has
+.jj/). A key no history knows is recorded as created: unknown.
+
+It also writes a commented keycycle.yaml skeleton with the hosts it found,
+when there is none; an existing keycycle.yaml is never touched.
+
+Running it again changes nothing. When .keycycle/keys.yaml exists and
+differs from what init would write, init refuses unless --force, which
+keeps every entry the file has and adds the keys it lacks.`,
+		Example: `  keycycle init
+  keycycle init --dry-run
+  keycycle init --force --commit`,
+		Args: argsHint(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runInit(cmd.Context(), opts, e.stdout)
+		},
+	}
+	opts.register(cmd, e)
+	cmd.Flags().BoolVar(&opts.force, "force", false, "merge into an existing .keycycle/keys.yaml that differs")
+	return cmd
+}
+
+func runInit(ctx context.Context, opts *initOptions, out io.Writer) (err error) {
+	s, cfgPath, err := begin(ctx, &opts.mutateFlags)
+	if err != nil {
+		return err
+	}
+	defer s.end(&err)
+	cfg, err := sopsconfig.Load(cfgPath)
+	if err != nil {
+		return errorf("run 'keycycle check' and fix .sops.yaml first", "cannot read .sops.yaml: %v", err)
+	}
+	r, err := loadRepo(ctx, s.root, opts.exclude)
+	if err != nil {
+		return err
+	}
+	hostFiles := map[string]bool{}
+	for _, e := range r.Entries {
+		base := filepath.Base(e.Rel)
+		hostFiles[strings.ToLower(strings.TrimSuffix(base, filepath.Ext(base)))] = true
+	}
+	keys := adoptKeys(ctx, s.root, cfg, hostFiles)
+	keysPath := filepath.Join(s.root, filepath.FromSlash(policy.KeysFile))
+	keysData, keysState, err := mergeKeys(keysPath, keys, opts.force)
+	if err != nil {
+		return err
+	}
+	cfgFile := filepath.Join(s.root, policy.ConfigFile)
+	skeleton, cfgState := []byte(nil), "kept (it exists)"
+	if !exists(cfgFile) {
+		skeleton, cfgState = initSkeleton(keys), "written"
+	}
+	if opts.dryRun {
+		keysState, cfgState = "would be "+keysState, "would be "+cfgState
+	}
+	writeInitReport(out, keys, keysState, cfgState, opts.dryRun)
+	if opts.dryRun {
+		return nil
+	}
+	var written []string
+	if keysState == "written" || keysState == "merged" {
+		if err := os.MkdirAll(filepath.Dir(keysPath), 0o755); err != nil {
+			return err
+		}
+		if err := fsutil.WriteFileAtomic(keysPath, keysData, 0o644); err != nil {
+			return err
+		}
+		written = append(written, policy.KeysFile)
+	}
+	if skeleton != nil {
+		if err := fsutil.WriteFileAtomic(cfgFile, skeleton, 0o644); err != nil {
+			return err
+		}
+		written = append(written, policy.ConfigFile)
+	}
+	if len(written) == 0 {
+		return nil
+	}
+	return s.record(ctx, out, audit.Entry{Files: written, Note: fmt.Sprintf("init: adopted %d keys", len(keys.Keys))},
+		"keycycle init: adopt the repository", written)
+}
+
+// adoptKeys builds a keys.yaml entry for every anchored key of .sops.yaml.
+func adoptKeys(ctx context.Context, root string, cfg *sopsconfig.Config, hostFiles map[string]bool) *policy.Keys {
+	hist := newKeyHistory(root)
+	ks := &policy.Keys{}
+	seen := map[string]bool{}
+	for _, a := range cfg.Anchors {
+		if seen[a.Value] || a.Value == "" {
+			continue
+		}
+		seen[a.Value] = true
+		kind := policy.GuessKind(a.Name, a.Group, hostFiles)
+		origin := policy.OriginImported
+		if kind == policy.KindHost {
+			origin = policy.OriginSSHHostKey
+		}
+		ks.Keys = append(ks.Keys, &policy.Key{
+			Name: a.Name, Recipient: a.Value, Kind: kind, Owner: policy.GuessOwner(a.Name, kind, hostFiles),
+			Origin: origin, Created: hist.created(ctx, a.Value),
+		})
+	}
+	return ks
+}
+
+// mergeKeys decides what happens to .keycycle/keys.yaml: written (new),
+// unchanged, or merged (--force: existing entries kept, new ones added).
+func mergeKeys(path string, adopted *policy.Keys, force bool) ([]byte, string, error) {
+	data, err := adopted.Marshal()
+	if err != nil {
+		return nil, "", err
+	}
+	old, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return data, "written", nil
+	case err != nil:
+		return nil, "", err
+	case bytes.Equal(old, data):
+		return data, "unchanged", nil
+	case !force:
+		return nil, "", errorf("run 'keycycle init --force' to keep its entries and add the keys it lacks",
+			"%s exists and differs from what init would write; nothing written", policy.KeysFile)
+	}
+	existing, err := policy.ParseKeys(path, old)
+	if err != nil {
+		return nil, "", errorf("fix the file, or delete it and run 'keycycle init' again", "cannot merge into %s: %v", policy.KeysFile, err)
+	}
+	for _, k := range adopted.Keys {
+		if existing.ByRecipient(k.Recipient) == nil {
+			existing.Keys = append(existing.Keys, k)
+		}
+	}
+	if data, err = existing.Marshal(); err != nil {
+		return nil, "", err
+	}
+	if bytes.Equal(old, data) {
+		return data, "unchanged", nil
+	}
+	return data, "merged", nil
+}
+
+func writeInitReport(out io.Writer, keys *policy.Keys, keysState, cfgState string, dryRun bool) {
+	for _, k := range keys.Keys {
+		owner := ""
+		if k.Owner != "" && k.Owner != k.Name {
+			owner = " (on " + k.Owner + ")"
+		}
+		fmt.Fprintf(out, "%-20s %-8s created %s%s\n", k.Name, k.Kind, policy.FormatTime(k.Created), owner)
+	}
+	fmt.Fprintf(out, "%s: %s\n%s: %s\n", policy.KeysFile, keysState, policy.ConfigFile, cfgState)
+	if !dryRun {
+		fmt.Fprintln(out, "next: give each host its role in keycycle.yaml, then run 'keycycle check'")
+	}
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}

@@ -1,0 +1,89 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/keycycle/keycycle/internal/policy"
+)
+
+// skeletonHead is the part of the keycycle.yaml skeleton that does not
+// depend on the repository: the seed's categories and roles, with the
+// secret paths of its Appendix B, commented out until they are checked.
+const skeletonHead = `# keycycle.yaml: the policy 'keycycle check' enforces (docs/policy.md).
+# Written by 'keycycle init'; edit it freely, init never overwrites it.
+version: 1
+
+# Secret categories: the secret paths a host of a role needs, and the file
+# each lives in: shared (sops/shared.yaml), host (sops/<host>.yaml) or a
+# path. Uncomment the secrets your hosts really need.
+categories:
+  base:
+    secrets:
+      # passwords/rain: shared
+      # passwords/msmtp: shared
+      # keys/age: host
+  desktop:
+    secrets:
+      # env_hass_server: shared
+      # env_hass_token: shared
+  server:
+    secrets:
+      # passwords/borg: shared
+      # keys/ssh/borg: shared
+  network:
+    secrets:
+      # tailscale/oauth_client_id: shared
+      # tailscale/oauth_client_secret: shared
+  cli:
+    secrets:
+      # atuin/key: shared
+
+# Roles: the categories their hosts need.
+roles:
+  desktop: [base, desktop, network, cli]
+  laptop: [base, desktop, network, cli]
+  server: [base, server, network, cli]
+  vm: [base]
+  pi: [base, network]
+  tablet: [base, desktop]
+
+`
+
+const skeletonTail = `
+# Maximum key ages; 'keycycle check' fails on overdue keys and warns
+# within warn_before of the due date.
+policy:
+  max_age:
+    host: 365d
+    user: 365d
+    admin: 2y
+    backup: 2y
+  # role_max_age:
+  #   server: 90d
+  warn_before: 30d
+  new_data_key_on_revoke: true
+
+# deploy: nixos-rebuild switch --flake .#{host} --target-host {ssh}
+vcs: auto
+`
+
+// initSkeleton is a commented keycycle.yaml with the hosts found.
+func initSkeleton(keys *policy.Keys) []byte {
+	var b strings.Builder
+	b.WriteString(skeletonHead)
+	b.WriteString("# Hosts found in .sops.yaml: give each its role (and ssh: target).\nhosts:\n")
+	n := 0
+	for _, k := range keys.Keys {
+		if k.Kind != policy.KindHost {
+			continue
+		}
+		n++
+		fmt.Fprintf(&b, "  %s:\n    # role: server\n    # ssh: root@%s\n", k.Name, k.Name)
+	}
+	if n == 0 {
+		b.WriteString("  # myhost:\n  #   role: server\n")
+	}
+	b.WriteString(skeletonTail)
+	return []byte(b.String())
+}
