@@ -257,3 +257,11 @@ func matchAny(patterns []string, rel, name string) bool {
 	}
 	return false
 }
+
+// LooksEncrypted tells whether data carries sops metadata, cheaply.
+func LooksEncrypted(data []byte) bool { return looksEncrypted(data) }
+
+// ListFiles lists the candidate files below root, as Load walks them:
+// relative, slash-separated, sorted; dot-folders, documentation and tool
+// configs left out, and the exclude globs.
+func ListFiles(root string, exclude []string) ([]string, error) { return walk(root, exclude) }

@@ -42,7 +42,10 @@ type Metadata struct {
 	ShamirThreshold int           `json:"shamir_threshold,omitempty"`
 	LastModified    time.Time     `json:"lastmodified"`
 	HasMAC          bool          `json:"has_mac"`
-	Version         string        `json:"version"`
+	// MAC is the encrypted MAC as written (not secret); it changes when
+	// the values are encrypted again, and only then.
+	MAC     string `json:"-"`
+	Version string `json:"version"`
 	// The encryption selectors in force for this file.
 	UnencryptedSuffix       string `json:"unencrypted_suffix,omitempty"`
 	EncryptedSuffix         string `json:"encrypted_suffix,omitempty"`

@@ -87,6 +87,7 @@ func metadataOf(m sops.Metadata) repo.Metadata {
 		ShamirThreshold:         m.ShamirThreshold,
 		LastModified:            m.LastModified,
 		HasMAC:                  m.MessageAuthenticationCode != "",
+		MAC:                     m.MessageAuthenticationCode,
 		Version:                 m.Version,
 		UnencryptedSuffix:       m.UnencryptedSuffix,
 		EncryptedSuffix:         m.EncryptedSuffix,
