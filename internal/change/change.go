@@ -31,6 +31,12 @@ type NewFile struct {
 	Plaintext []byte
 }
 
+// PublicFile is a non-secret file a change writes as it is.
+type PublicFile struct {
+	Rel  string
+	Data []byte
+}
+
 // Request is one change.
 type Request struct {
 	// ConfigPath is the repository's .sops.yaml.
@@ -41,6 +47,9 @@ type Request struct {
 	Create []NewFile
 	// Delete lists files (relative) to delete after the rest is written.
 	Delete []string
+	// Public lists files that hold no secret (.keycycle/keys.yaml) to
+	// write after the config, atomically.
+	Public []PublicFile
 	// Identities open the data keys of the files to rekey.
 	Identities []age.Identity
 	// RotateFor forces a new data key for every file any of these
@@ -248,6 +257,11 @@ func (p *Plan) Apply() error {
 		return err
 	}
 	root := filepath.Dir(p.req.ConfigPath)
+	for _, f := range p.req.Public {
+		if err := fsutil.WriteFileAtomic(filepath.Join(root, filepath.FromSlash(f.Rel)), f.Data, 0o644); err != nil {
+			return err
+		}
+	}
 	for _, f := range p.Files {
 		abs := filepath.Join(root, filepath.FromSlash(f.Rel))
 		switch f.Action {

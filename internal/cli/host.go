@@ -14,6 +14,7 @@ import (
 
 	"github.com/keycycle/keycycle/internal/change"
 	"github.com/keycycle/keycycle/internal/configedit"
+	"github.com/keycycle/keycycle/internal/policy"
 )
 
 func newHostCmd(e *env) *cobra.Command {
@@ -114,6 +115,7 @@ func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args [
 	req := change.Request{ConfigPath: cfgPath, OldConfig: ed.Bytes(), Exclude: opts.exclude}
 	plain := []byte("{}\n")
 	members := []string{name}
+	records := hostRecords(name, recipient, opts.key.age != "")
 	if opts.userKey != "" {
 		id, err := age.GenerateX25519Identity()
 		if err != nil {
@@ -127,6 +129,8 @@ func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args [
 			return withHint(err, "make this edit by hand, then run 'keycycle rekey'")
 		}
 		members = append([]string{uname}, members...)
+		records = append(records, policy.Key{Name: uname, Recipient: id.Recipient().String(),
+			Kind: policy.KindUser, Owner: name, Origin: policy.OriginGenerated})
 		plain = []byte(fmt.Sprintf("keys:\n    age: %s\n", id))
 	}
 	if err := addHostEdits(ed, l, name, recipient, members, opts.noShare); err != nil {
@@ -135,6 +139,9 @@ func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args [
 	req.NewConfig = ed.Bytes()
 	req.Identities = identities()
 	req.Create = []change.NewFile{{Rel: l.hostFile(name), Plaintext: plain}}
+	if err := addKeyRecords(&req, records, nil); err != nil {
+		return err
+	}
 	if opts.userKey != "" {
 		if _, err := os.Stat(filepath.Join(filepath.Dir(cfgPath), l.hostFile(name))); err == nil {
 			return errorf("add the user key by hand with 'sops edit', or remove the file first",
@@ -177,4 +184,13 @@ func addHostEdits(ed *configedit.Editor, l layout, name, recipient string, membe
 		return withHint(err, "make this edit by hand, then run 'keycycle rekey'")
 	}
 	return nil
+}
+
+// hostRecords is the keys.yaml entry of a new host.
+func hostRecords(name, recipient string, imported bool) []policy.Key {
+	origin := policy.OriginSSHHostKey
+	if imported {
+		origin = policy.OriginImported
+	}
+	return []policy.Key{{Name: name, Recipient: recipient, Kind: policy.KindHost, Owner: name, Origin: origin}}
 }

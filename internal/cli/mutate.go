@@ -88,6 +88,9 @@ func finishChange(ctx context.Context, out io.Writer, s *session, subject, diff 
 		return withHint(err, "run 'keycycle check', then 'keycycle rekey' to finish")
 	}
 	entry, paths := changeEntry(plan, changeNames(req))
+	for _, f := range req.Public {
+		paths = append(paths, f.Rel)
+	}
 	return s.record(ctx, out, entry, subject, append([]string{".sops.yaml"}, paths...))
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/keycycle/keycycle/internal/change"
 	"github.com/keycycle/keycycle/internal/configedit"
+	"github.com/keycycle/keycycle/internal/policy"
 )
 
 type hostRemoveOptions struct {
@@ -81,6 +82,9 @@ func runHostRemove(ctx context.Context, opts *hostRemoveOptions, out io.Writer, 
 		}
 	}
 	if err := removeKeys(ed, revoke); err != nil {
+		return err
+	}
+	if err := addKeyRecords(&req, nil, req.RotateFor); err != nil {
 		return err
 	}
 	req.NewConfig = ed.Bytes()
@@ -187,6 +191,10 @@ func runUserAdd(ctx context.Context, opts *userOptions, out io.Writer, args []st
 	}
 	req := change.Request{ConfigPath: cfgPath, OldConfig: old, NewConfig: ed.Bytes(),
 		Exclude: opts.exclude, Identities: identities()}
+	rec := policy.Key{Name: name, Recipient: hk.recipient, Kind: policy.KindUser, Owner: opts.host, Origin: policy.OriginImported}
+	if err := addKeyRecords(&req, []policy.Key{rec}, nil); err != nil {
+		return err
+	}
 	return finishChange(ctx, out, s, "keycycle: user add "+name, ed.Diff(), req, nil)
 }
 
@@ -228,5 +236,8 @@ func runUserRemove(ctx context.Context, opts *userOptions, out io.Writer, args [
 	}
 	req := change.Request{ConfigPath: cfgPath, OldConfig: old, NewConfig: ed.Bytes(),
 		Exclude: opts.exclude, Identities: identities(), RotateFor: []string{a.Value}}
+	if err := addKeyRecords(&req, nil, req.RotateFor); err != nil {
+		return err
+	}
 	return finishChange(ctx, out, s, "keycycle: user remove "+name, ed.Diff(), req, nil)
 }
