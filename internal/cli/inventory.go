@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"github.com/keycycle/keycycle/internal/policy"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -13,6 +14,7 @@ type inventoryOptions struct {
 	repo    string
 	format  string
 	exclude []string
+	asOf    string
 }
 
 func newInventoryCmd(e *env) *cobra.Command {
@@ -65,6 +67,7 @@ Inventory reports; it does not judge: it exits 0 whatever it shows (see
 	f.StringVar(&opts.repo, "repo", "", "`DIR` holding .sops.yaml (default: the nearest one upward)")
 	f.StringVar(&opts.format, "format", "table", "output `FORMAT`: table|json|dot|mermaid")
 	f.StringArrayVar(&opts.exclude, "exclude", nil, "leave out files matching `GLOB` (path or name; repeatable)")
+	f.StringVar(&opts.asOf, "as-of", "", "key ages at this date (2006-01-02 or RFC 3339) instead of now")
 	return cmd
 }
 
@@ -77,6 +80,13 @@ func runInventory(ctx context.Context, opts *inventoryOptions, out io.Writer, ar
 		return err
 	}
 	inv := inventory.Build(r)
+	now, err := asOf(opts.asOf)
+	if err != nil {
+		return err
+	}
+	if pol, err := policy.Load(r.Root); err == nil {
+		inventory.AddAges(inv, pol, now)
+	}
 	switch opts.format {
 	case "json":
 		return inventory.WriteJSON(out, inv)

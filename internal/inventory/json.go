@@ -3,6 +3,7 @@ package inventory
 import (
 	"encoding/json"
 	"io"
+	"time"
 )
 
 // jsonDoc is the keycycle.inventory/v1 document (docs/inventory.md).
@@ -28,6 +29,9 @@ type jsonKey struct {
 	Files     int       `json:"files"`
 	Wanted    int       `json:"wanted"`
 	Line      int       `json:"line,omitempty"`
+	Created   string    `json:"created,omitempty"`
+	Due       string    `json:"due,omitempty"`
+	Age       string    `json:"age_status,omitempty"`
 }
 
 type jsonFile struct {
@@ -56,7 +60,8 @@ func WriteJSON(w io.Writer, inv *Inventory) error {
 	for i, k := range inv.Keys {
 		doc.Keys = append(doc.Keys, jsonKey{Index: i + 1, Name: k.Name, Aliases: k.Aliases, Group: k.Group,
 			Recipient: k.Recipient, Type: k.Type, KeyType: k.KeyType, Kind: k.Kind, Status: k.Status,
-			Files: k.Files, Wanted: k.Wanted, Line: k.Line})
+			Files: k.Files, Wanted: k.Wanted, Line: k.Line,
+			Created: day(k.Created), Due: day(k.Due), Age: string(k.Age)})
 	}
 	for _, f := range inv.Files {
 		jf := jsonFile{File: f.Path, Status: f.Status, Error: f.Error, RuleKnown: f.RuleKnown,
@@ -74,4 +79,11 @@ func WriteJSON(w io.Writer, inv *Inventory) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(doc)
+}
+
+func day(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02")
 }

@@ -3,6 +3,7 @@ package inventory
 import (
 	"bufio"
 	"fmt"
+	"github.com/keycycle/keycycle/internal/policy"
 	"io"
 	"slices"
 	"strconv"
@@ -82,7 +83,7 @@ func writeKeyList(w io.Writer, inv *Inventory, width int) {
 	all := []*column{{head: "#", right: true}, {head: "name"}, {head: "kind"}, {head: "type"},
 		{head: "status"}, {head: "files", right: true}, {head: "wanted", right: true}, {head: "recipient"}}
 	for i, k := range inv.Keys {
-		row := []string{strconv.Itoa(i + 1), keyName(k), string(k.Kind), k.KeyType, string(k.Status),
+		row := []string{strconv.Itoa(i + 1), keyName(k), string(k.Kind), k.KeyType, keyStatus(k),
 			strconv.Itoa(k.Files), strconv.Itoa(k.Wanted), shortKey(k.Recipient)}
 		for c, v := range row {
 			all[c].cells = append(all[c].cells, v)
@@ -159,4 +160,14 @@ func wrap(text string, width int) []string {
 		out = append(out, line)
 	}
 	return out
+}
+
+// keyStatus is the status column: the age status when the policy gives
+// one that matters, the key's standing otherwise.
+func keyStatus(k *Key) string {
+	switch k.Age {
+	case policy.AgeOverdue, policy.AgeDueSoon, policy.AgeRetired, policy.AgeUnknown:
+		return string(k.Age)
+	}
+	return string(k.Status)
 }

@@ -1,5 +1,11 @@
 package inventory
 
+import (
+	"time"
+
+	"github.com/keycycle/keycycle/internal/policy"
+)
+
 // Schema names the JSON document WriteJSON writes.
 const Schema = "keycycle.inventory/v1"
 
@@ -61,6 +67,11 @@ type Key struct {
 	Wanted int
 	// Line is the key's line in .sops.yaml, 0 when it is not there.
 	Line int
+	// Created, Due and Age come from the policy (AddAges); Age is ""
+	// when .keycycle/keys.yaml does not list the key.
+	Created *time.Time
+	Due     *time.Time
+	Age     policy.AgeStatus
 }
 
 // FileStatus sums up one file of the access matrix.
