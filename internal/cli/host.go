@@ -25,9 +25,20 @@ func newHostCmd(e *env) *cobra.Command {
 hand edits of .sops.yaml and the 'sops updatekeys' loop:
 
   keycycle host add NAME …     register a host's key, its rules and its file
-  keycycle host remove NAME    revoke a host: out of every rule, files re-keyed`,
+  keycycle host remove NAME    revoke a host: out of every rule, files re-keyed
+
+On the host itself:
+
+  keycycle host check          what check-sops.sh did, and more (--fix, --metrics)
+  keycycle host units          systemd units for hosts without NixOS
+  keycycle host keygen         a new age key for rotation; only the recipient is printed
+  keycycle host verify         prove a key alone opens a sops file (stdin)
+  keycycle host install-key    swap the sops-nix key file, keeping the old one
+  keycycle host restore-key    swap back (rotation abort)
+  keycycle host retire-key     delete the kept key once rotation is done`,
 	}
 	cmd.AddCommand(newHostAddCmd(e), newHostRemoveCmd(e), newHostCheckCmd(e), newHostUnitsCmd(e))
+	cmd.AddCommand(newHostKeyCmds(e)...)
 	return cmd
 }
 

@@ -82,6 +82,7 @@ Start with:
 		newHostCmd(e),
 		newUserCmd(e),
 		newInitCmd(e),
+		newRotateCmd(e),
 		newDiffCmd(e),
 	)
 	return root

@@ -1,0 +1,273 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/keycycle/keycycle/internal/agekey"
+	"github.com/keycycle/keycycle/internal/hostcheck"
+	"github.com/keycycle/keycycle/internal/rotation/hostkey"
+	"github.com/keycycle/keycycle/internal/sopsfile"
+)
+
+// maxVerifyInput bounds what host verify reads from stdin.
+const maxVerifyInput = 64 << 20
+
+// hostKeyFlags are the flags every host-side key command shares: the
+// host's root and its sops-nix key file (a host path, under --root).
+type hostKeyFlags struct {
+	root    string
+	keyFile string
+}
+
+func (h *hostKeyFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&h.root, "root", "/", "folder standing for the host's / (the key file is found under it)")
+	cmd.Flags().StringVar(&h.keyFile, "key-file", hostcheck.DefaultKeyFile, "the age key file sops-nix reads (a host path)")
+}
+
+// keyPath returns where the key file is on this machine: under --root,
+// following links as the host would, never leaving --root.
+func (h *hostKeyFlags) keyPath() (string, error) {
+	st, err := os.Stat(h.root)
+	if err != nil || !st.IsDir() {
+		return "", errorf("pass --root the folder that stands for the host's /", "--root %s is not a folder", h.root)
+	}
+	if !strings.HasPrefix(h.keyFile, "/") {
+		return "", errorf("write the host path in full, e.g. "+hostcheck.DefaultKeyFile, "--key-file %q is not an absolute path", h.keyFile)
+	}
+	hp, err := hostcheck.Root{Dir: h.root}.Resolve(h.keyFile, true)
+	if err != nil {
+		return "", errorf("fix the links on the way to the key file", "--key-file %s: %v", h.keyFile, err)
+	}
+	return filepath.Join(h.root, filepath.FromSlash(hp)), nil
+}
+
+// newHostKeyCmds returns the host-side rotation commands; 'keycycle
+// host' registers them.
+func newHostKeyCmds(e *env) []*cobra.Command {
+	return []*cobra.Command{newHostKeygenCmd(e), newHostVerifyCmd(e), newHostInstallKeyCmd(e),
+		newHostRestoreKeyCmd(e), newHostRetireKeyCmd(e)}
+}
+
+func newHostKeygenCmd(e *env) *cobra.Command {
+	h := &hostKeyFlags{}
+	var out string
+	var reuse bool
+	cmd := &cobra.Command{
+		Use:   "keygen [--out PATH] [--reuse]",
+		Short: "Make a new age key on this host for a rotation; print only its recipient",
+		Long: `Host keygen makes a new age identity on the host, so that the private key
+never leaves it: the file is created 0600 (never overwriting one) and only
+the public recipient is printed. Without --out the key is staged beside
+the key file (KEY` + hostkey.StagedSuffix + `), where 'host install-key' takes it.
+--reuse prints the recipient of a key already at that path instead of
+failing, so that a repeated rotation step gets the same key.`,
+		Example: `  keycycle host keygen
+  keycycle host keygen --out /root/new-key.txt`,
+		Args: argsHint(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := out
+			if path == "" {
+				kp, err := h.keyPath()
+				if err != nil {
+					return err
+				}
+				path = hostkey.Staged(kp)
+			}
+			r, existed, err := hostkey.Keygen(path, reuse)
+			if err != nil {
+				return errorf("pick another path, or pass --reuse to keep a key made before", "cannot make a key at %s: %s", path, osErrText(err))
+			}
+			if existed {
+				fmt.Fprintf(e.stderr, "keycycle: kept the key already at %s\n", path)
+			}
+			_, err = fmt.Fprintln(e.stdout, r)
+			return err
+		},
+	}
+	h.register(cmd)
+	cmd.Flags().StringVar(&out, "out", "", "write the new key here (taken as given, not under --root)")
+	cmd.Flags().BoolVar(&reuse, "reuse", false, "when a valid key is already at the path, print its recipient")
+	return cmd
+}
+
+func newHostVerifyCmd(e *env) *cobra.Command {
+	h := &hostKeyFlags{}
+	var key, name string
+	cmd := &cobra.Command{
+		Use:   "verify [--key PATH] [--name FILE] < FILE",
+		Short: "Prove that one key alone opens the sops file on stdin (prints ok or fail)",
+		Long: `Host verify reads a sops-encrypted file on stdin and proves that the key
+file (--key, or the host's key file) alone opens it: the data key is
+unwrapped with that key and nothing else, every value is decrypted and the
+MAC is checked. It prints "ok" or "fail: why" and never any plaintext.
+--name gives the file's name, whose extension tells its format (default
+YAML). Exit code 1 when the key does not open the file.`,
+		Example: `  keycycle host verify < sops/griefling.yaml
+  ssh root@griefling keycycle host verify --name shared.yaml < sops/shared.yaml`,
+		Args: argsHint(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runHostVerify(e, h, key, name)
+		},
+	}
+	h.register(cmd)
+	cmd.Flags().StringVar(&key, "key", "", "the key file to prove (taken as given; default the host's key file)")
+	cmd.Flags().StringVar(&name, "name", "stdin.yaml", "name of the file on stdin; its extension tells the format")
+	return cmd
+}
+
+func runHostVerify(e *env, h *hostKeyFlags, key, name string) error {
+	path := key
+	if path == "" {
+		var err error
+		if path, err = h.keyPath(); err != nil {
+			return err
+		}
+	}
+	ids, err := identityLines(path)
+	if err != nil {
+		return errorf("pass --key an age key file (AGE-SECRET-KEY-1… lines)", "%v", err)
+	}
+	data, err := io.ReadAll(io.LimitReader(e.stdin, maxVerifyInput+1))
+	if err != nil || len(data) > maxVerifyInput {
+		return errorf("send the encrypted file on stdin", "cannot read stdin (at most 64 MiB): %v", err)
+	}
+	// The plaintext stays in this function's memory and is dropped.
+	if _, err := sopsfile.Decrypt(filepath.Base(name), data, ids...); err != nil {
+		fmt.Fprintf(e.stdout, "fail: %s\n", oneLineText(err.Error()))
+		return errFindings
+	}
+	_, err = fmt.Fprintln(e.stdout, "ok")
+	return err
+}
+
+// identityLines reads an age key file and returns its identity lines,
+// validated; they stay in memory and are never printed.
+func identityLines(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the key file %s: %s", path, osErrText(err))
+	}
+	if _, err := agekey.ParseIdentityFile(bytes.NewReader(data)); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	var out []string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSuffix(sc.Text(), "\r")
+		if line != "" && !strings.HasPrefix(line, "#") {
+			out = append(out, line)
+		}
+	}
+	return out, sc.Err()
+}
+
+func oneLineText(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func newHostInstallKeyCmd(e *env) *cobra.Command {
+	h := &hostKeyFlags{}
+	var from string
+	cmd := &cobra.Command{
+		Use:   "install-key [--from PATH] [--key-file PATH]",
+		Short: "Make a new key the host's key file, keeping the previous one for rollback",
+		Long: `Host install-key swaps the key file sops-nix reads for the key at --from
+(default: the key 'host keygen' staged, KEY` + hostkey.StagedSuffix + `). The previous key is
+first kept, 0600, at KEY` + hostkey.KeptSuffix + ` ('host restore-key' puts it back,
+'host retire-key' deletes it once the rotation is done); the swap itself is
+one atomic rename. Repeating it finishes an interrupted swap. It prints
+the recipient of the installed key.`,
+		Args: argsHint(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kp, err := h.keyPath()
+			if err != nil {
+				return err
+			}
+			src := from
+			if src == "" {
+				src = hostkey.Staged(kp)
+			}
+			res, err := hostkey.Install(src, kp)
+			if err != nil {
+				return errorf("'keycycle host check' shows the key files; restore-key or retire-key clears a kept key", "cannot install %s: %s", src, osErrText(err))
+			}
+			if !res.Changed {
+				fmt.Fprintf(e.stderr, "keycycle: already installed\n")
+			}
+			_, err = fmt.Fprintln(e.stdout, res.Recipient)
+			return err
+		},
+	}
+	h.register(cmd)
+	cmd.Flags().StringVar(&from, "from", "", "the new key file (taken as given; default the staged key)")
+	return cmd
+}
+
+func newHostRestoreKeyCmd(e *env) *cobra.Command {
+	h := &hostKeyFlags{}
+	var from string
+	cmd := &cobra.Command{
+		Use:   "restore-key [--key-file PATH]",
+		Short: "Put back the key install-key replaced (rollback of a rotation)",
+		Long: `Host restore-key undoes 'host install-key': the kept previous key becomes
+the key file again (or the key file is removed when there was none), and
+a staged new key that was never installed is deleted. With nothing to
+undo it changes nothing. It prints the recipient of the key file.`,
+		Args: argsHint(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kp, err := h.keyPath()
+			if err != nil {
+				return err
+			}
+			staged := from
+			if staged == "" {
+				staged = hostkey.Staged(kp)
+			}
+			res, err := hostkey.Restore(kp, staged)
+			if err != nil {
+				return errorf("'keycycle host check' shows the key files", "cannot restore the key: %s", osErrText(err))
+			}
+			if !res.Changed {
+				fmt.Fprintln(e.stderr, "keycycle: nothing to restore")
+			}
+			_, err = fmt.Fprintln(e.stdout, res.Recipient)
+			return err
+		},
+	}
+	h.register(cmd)
+	cmd.Flags().StringVar(&from, "from", "", "the staged new key to delete (default KEY"+hostkey.StagedSuffix+")")
+	return cmd
+}
+
+func newHostRetireKeyCmd(e *env) *cobra.Command {
+	h := &hostKeyFlags{}
+	cmd := &cobra.Command{
+		Use:   "retire-key [--key-file PATH]",
+		Short: "Delete the previous key kept for rollback, once a rotation is done",
+		Args:  argsHint(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kp, err := h.keyPath()
+			if err != nil {
+				return err
+			}
+			res, err := hostkey.Retire(kp)
+			if err != nil {
+				return errorf("'keycycle host check' shows the key files", "cannot retire the kept key: %s", osErrText(err))
+			}
+			if !res.Changed {
+				fmt.Fprintln(e.stderr, "keycycle: no kept key")
+			}
+			_, err = fmt.Fprintln(e.stdout, res.Recipient)
+			return err
+		},
+	}
+	h.register(cmd)
+	return cmd
+}

@@ -1,0 +1,341 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/keycycle/keycycle/internal/audit"
+	"github.com/keycycle/keycycle/internal/hostcheck"
+	"github.com/keycycle/keycycle/internal/policy"
+	"github.com/keycycle/keycycle/internal/rotation"
+	"github.com/keycycle/keycycle/internal/sopsconfig"
+	"github.com/keycycle/keycycle/internal/transport"
+)
+
+func newRotateCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "rotate",
+		Short: "Rotate a host's key through a journaled, resumable state machine",
+		Long: `Rotate replaces a host's age key without a moment where the host cannot
+decrypt its secrets:
+
+  1 planned      the rotation is journaled in .keycycle/rotations/ID.json
+  2 new-key      the host makes the new key ('keycycle host keygen' over ssh)
+  3 added        the new key listed beside the old one, files rekeyed
+  4 deployed     the new key installed on the host (the old one kept), then
+                 the deploy: command of keycycle.yaml run, or you deploy and resume
+  5 verified     the host proves the new key alone opens each of its files
+  6 old-removed  the old key out of .sops.yaml, files rekeyed with new data keys
+  7 done         the old key retired in .keycycle/keys.yaml and on the host
+
+Each step is recorded before the next starts and can be repeated, so after a
+crash, a lost SSH link or Ctrl-C 'rotate resume' continues; 'rotate abort'
+before step 6 puts back the old key on the host and the exact recipients.`,
+	}
+	cmd.AddCommand(newRotateStartCmd(e), newRotateResumeCmd(e), newRotateAbortCmd(e), newRotateStatusCmd(e))
+	return cmd
+}
+
+type rotateStartOptions struct {
+	mutateFlags
+	host, keyFile, deploy string
+	remote                rotation.Remote
+}
+
+func newRotateStartCmd(e *env) *cobra.Command {
+	opts := &rotateStartOptions{}
+	cmd := &cobra.Command{
+		Use:   "start KEY",
+		Short: "Start rotating a host's key (the .sops.yaml anchor KEY)",
+		Long: `Rotate start plans the rotation of the key &KEY, journals it and runs it
+through every step it can. The host is reached with the system ssh at
+keycycle.yaml's hosts.NAME.ssh (or --ssh, or the host's name), where
+'keycycle host …' must be installed. A second rotation of a key with one
+open is refused.`,
+		Example: `  keycycle rotate start griefling
+  keycycle rotate start griefling --ssh root@192.0.2.10 --deploy 'nixos-rebuild switch --flake .#{host} --target-host {ssh}'`,
+		Args: argsHint(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRotateStart(cmd.Context(), opts, e.stdout, args[0])
+		},
+	}
+	opts.register(cmd, e)
+	f := cmd.Flags()
+	f.StringVar(&opts.host, "host", "", "the host holding the key (default: from keycycle.yaml, or KEY)")
+	f.StringVar(&opts.keyFile, "key-file", hostcheck.DefaultKeyFile, "the age key file sops-nix reads on the host")
+	f.StringVar(&opts.deploy, "deploy", "", "deploy command ({host}, {ssh}); default keycycle.yaml's deploy:")
+	f.StringVar(&opts.remote.SSH, "ssh", "", "ssh destination of the host (default keycycle.yaml's hosts.NAME.ssh, or NAME)")
+	f.StringVar(&opts.remote.SSHConfig, "ssh-config", "", "ssh_config file to use (ssh -F)")
+	f.StringVar(&opts.remote.Binary, "remote-keycycle", "keycycle", "keycycle on the host")
+	f.BoolVar(&opts.remote.Sudo, "sudo", false, "run keycycle on the host with 'sudo -n'")
+	f.BoolVar(&opts.remote.Local, "local", false, "the host is this machine: no ssh")
+	return cmd
+}
+
+func runRotateStart(ctx context.Context, opts *rotateStartOptions, out io.Writer, key string) (err error) {
+	if err := checkFormat(opts.format, "text"); err != nil {
+		return err
+	}
+	s, cfgPath, err := begin(ctx, &opts.mutateFlags)
+	if err != nil {
+		return err
+	}
+	defer s.end(&err)
+	r := newRotationRunner(s, cfgPath, out)
+	if open, err := r.Store.OpenFor(key); err != nil {
+		return err
+	} else if open != nil {
+		return errorf("'keycycle rotate resume "+open.ID+"' continues it, 'keycycle rotate abort "+open.ID+"' rolls it back",
+			"&%s is already being rotated (%s, %s)", key, open.ID, open.State)
+	}
+	st, err := opts.startFor(cfgPath, key)
+	if err != nil {
+		return err
+	}
+	j, err := rotation.Plan(cfgPath, st)
+	if err != nil {
+		return errorf("'keycycle inventory' lists the keys and the files they open", "cannot rotate &%s: %v", key, err)
+	}
+	fmt.Fprintf(out, "rotation %s: &%s on %s (%s), %d file(s): %v\n", j.ID, j.Key, j.Host, target(j), len(j.Files), j.Files)
+	if opts.dryRun {
+		fmt.Fprintln(out, "dry run: nothing written")
+		return nil
+	}
+	if err := r.Save(j, "planned"); err != nil {
+		return err
+	}
+	return runRotation(ctx, r, j, out)
+}
+
+// startFor resolves the host, its ssh target and the deploy command from
+// the flags and keycycle.yaml.
+func (opts *rotateStartOptions) startFor(cfgPath, key string) (rotation.Start, error) {
+	root := filepath.Dir(cfgPath)
+	st := rotation.Start{Key: key, Host: opts.host, Kind: "host", KeyFile: opts.keyFile, Deploy: opts.deploy,
+		Remote: opts.remote, Exclude: opts.exclude, Now: time.Now()}
+	pol, err := policy.Load(root)
+	if err != nil {
+		return st, err
+	}
+	if pol.ConfigErr != nil {
+		return st, errorf("'keycycle check' shows what is wrong with keycycle.yaml", "%v", pol.ConfigErr)
+	}
+	var ph *policy.Host
+	if pol.Config != nil {
+		for _, h := range pol.Config.Hosts {
+			if h.Name == key || slices.ContainsFunc(h.Keys, func(r policy.Ref) bool { return r.Name == key }) {
+				ph = h
+			}
+		}
+		if st.Deploy == "" {
+			st.Deploy = pol.Config.Deploy.Command
+		}
+	}
+	if st.Host == "" {
+		st.Host = key
+		if ph != nil {
+			st.Host = ph.Name
+		}
+	}
+	if err := checkHostName(st.Host); err != nil {
+		return st, err
+	}
+	if st.Remote.SSH == "" && ph != nil {
+		st.Remote.SSH = ph.SSH
+	}
+	if st.Remote.SSH == "" && !st.Remote.Local {
+		st.Remote.SSH = st.Host
+	}
+	cfg, err := sopsconfig.Load(cfgPath)
+	if err != nil {
+		return st, withHint(err, "run 'keycycle check' to see what is wrong with .sops.yaml")
+	}
+	if _, ok := cfg.AnchorByName(key); !ok {
+		return st, errorf("'keycycle inventory' lists the keys .sops.yaml defines", "no key &%s in .sops.yaml", key)
+	}
+	if !slices.Contains(layout{cfg: cfg, dir: "sops"}.hosts(), key) && ph == nil {
+		return st, errorf("rotate the host's own key; user keys are not rotated by keycycle yet",
+			"&%s is not a host key (not in a hosts group, no per-host rule, not in keycycle.yaml hosts)", key)
+	}
+	return st, nil
+}
+
+func target(j *rotation.Journal) string {
+	if j.Remote.Local {
+		return "local"
+	}
+	return "ssh " + j.Remote.SSH
+}
+
+// newRotationRunner wires a rotation runner to the session: its audit
+// entries and commits go through the session's record.
+func newRotationRunner(s *session, cfgPath string, out io.Writer) *rotation.Runner {
+	return &rotation.Runner{
+		ConfigPath: cfgPath,
+		Store:      rotation.Store{Root: s.root},
+		Transport:  rotationTransport,
+		Identities: identities(),
+		Record: func(ctx context.Context, e audit.Entry, subject string, paths []string) error {
+			return s.record(ctx, out, e, subject, paths)
+		},
+		Out: out,
+	}
+}
+
+// rotationTransport reaches a rotation's host as its journal says.
+func rotationTransport(j *rotation.Journal) transport.Transport {
+	remote := transport.Local{Binary: j.Remote.Binary, Sudo: j.Remote.Sudo}
+	if j.Remote.Local {
+		return remote
+	}
+	dest := j.Remote.SSH
+	return transport.SSH{ConfigFile: j.Remote.SSHConfig, Target: func(string) string { return dest }, Remote: remote}
+}
+
+// runRotation runs j and turns its outcome into the command's result.
+func runRotation(ctx context.Context, r *rotation.Runner, j *rotation.Journal, out io.Writer) error {
+	err := r.Run(ctx, j)
+	switch {
+	case err == nil:
+		fmt.Fprintf(out, "rotation %s done: &%s is %s\n", j.ID, j.Key, j.New)
+		return nil
+	case errors.Is(err, rotation.ErrWaiting):
+		return nil
+	}
+	return &userError{code: ExitFindings, msg: fmt.Sprintf("rotation %s stopped at %s: %v", j.ID, j.State, err),
+		hint: "fix the cause, then 'keycycle rotate resume " + j.ID + "' (or 'keycycle rotate abort " + j.ID + "')"}
+}
+
+func newRotateResumeCmd(e *env) *cobra.Command {
+	m := &mutateFlags{}
+	cmd := &cobra.Command{
+		Use:   "resume [ID]",
+		Short: "Continue an open rotation from its last recorded step",
+		Args:  argsHint(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			s, cfgPath, err := begin(cmd.Context(), m)
+			if err != nil {
+				return err
+			}
+			defer s.end(&err)
+			r := newRotationRunner(s, cfgPath, e.stdout)
+			j, err := r.Store.Pick(firstArg(args))
+			if err != nil {
+				return errorf("'keycycle rotate status' lists the rotations", "%v", err)
+			}
+			if !j.State.Open() {
+				return errorf("'keycycle rotate status --all' lists the rotations", "rotation %s is %s", j.ID, j.State)
+			}
+			return runRotation(cmd.Context(), r, j, e.stdout)
+		},
+	}
+	m.register(cmd, e)
+	return cmd
+}
+
+func newRotateAbortCmd(e *env) *cobra.Command {
+	m := &mutateFlags{}
+	cmd := &cobra.Command{
+		Use:   "abort [ID]",
+		Short: "Roll back an open rotation: the host's old key and the exact recipients",
+		Args:  argsHint(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			s, cfgPath, err := begin(cmd.Context(), m)
+			if err != nil {
+				return err
+			}
+			defer s.end(&err)
+			r := newRotationRunner(s, cfgPath, e.stdout)
+			j, err := r.Store.Pick(firstArg(args))
+			if err != nil {
+				return errorf("'keycycle rotate status' lists the rotations", "%v", err)
+			}
+			if err := r.Abort(cmd.Context(), j); err != nil {
+				return errorf("fix the cause and abort again, or 'keycycle rotate resume "+j.ID+"'", "%v", err)
+			}
+			fmt.Fprintf(e.stdout, "rotation %s aborted: &%s is %s again\n", j.ID, j.Key, j.Old)
+			return nil
+		},
+	}
+	m.register(cmd, e)
+	return cmd
+}
+
+func firstArg(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return args[0]
+}
+
+func newRotateStatusCmd(e *env) *cobra.Command {
+	var repoDir, format string
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "status [--all]",
+		Short: "List open rotations (with --all, finished and aborted ones too)",
+		Args:  argsHint(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(format, "text", "json"); err != nil {
+				return err
+			}
+			cfgPath, err := findConfig(repoDir)
+			if err != nil {
+				return err
+			}
+			list, err := rotation.Store{Root: filepath.Dir(cfgPath)}.List()
+			if err != nil {
+				return errorf("fix or remove the journal named", "%v", err)
+			}
+			shown := []*rotation.Journal{}
+			for _, j := range list {
+				if all || j.State.Open() {
+					shown = append(shown, j)
+				}
+			}
+			return writeRotationStatus(e.stdout, format, shown)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&repoDir, "repo", "", "the secrets repository (default: the nearest folder upward holding .sops.yaml)")
+	f.StringVar(&format, "format", "text", "output format: text or json")
+	f.BoolVar(&all, "all", false, "also list finished and aborted rotations")
+	return cmd
+}
+
+func writeRotationStatus(out io.Writer, format string, list []*rotation.Journal) error {
+	if format == "json" {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Schema    string              `json:"schema"`
+			Rotations []*rotation.Journal `json:"rotations"`
+		}{"keycycle.rotations/v1", list})
+	}
+	if len(list) == 0 {
+		_, err := fmt.Fprintln(out, "no open rotation")
+		return err
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tKEY\tHOST\tSTATE\tUPDATED\tNOTE")
+	for _, j := range list {
+		note := ""
+		if len(j.History) > 0 {
+			note = j.History[len(j.History)-1].Note
+		}
+		if j.Error != "" {
+			note = "error: " + j.Error
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", j.ID, j.Key, j.Host, j.State, j.Updated.Format(time.RFC3339), note)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,382 @@
+package rotation_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"filippo.io/age"
+
+	"github.com/keycycle/keycycle/internal/cli"
+	"github.com/keycycle/keycycle/internal/rotation"
+	"github.com/keycycle/keycycle/internal/transport/sshtest"
+)
+
+// mainEnv makes the test binary run keycycle itself: the host side runs
+// it through the SSH server, crash tests run the operator side with it.
+const mainEnv = "KEYCYCLE_ROTATION_TEST_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(mainEnv) == "1" {
+		os.Exit(cli.Main(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+var sopsPath = sync.OnceValues(func() (string, error) {
+	out, err := exec.Command("go", "tool", "-n", "sops").Output()
+	return strings.TrimSpace(string(out)), err
+})
+
+// fixture is a secrets repository, a host root reached over SSH, and the
+// keys involved.
+type fixture struct {
+	repo, hostRoot, admin, oldKey string
+	oldRcp                        string
+	srv                           *sshtest.Server
+	wrapper                       string
+}
+
+func newKey(t *testing.T, path string) string {
+	t.Helper()
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(id.String()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return id.Recipient().String()
+}
+
+func setup(t *testing.T) *fixture {
+	t.Helper()
+	if _, err := exec.LookPath("ssh"); err != nil {
+		t.Skip("needs the OpenSSH client")
+	}
+	sops, err := sopsPath()
+	if err != nil {
+		t.Skipf("go tool -n sops: %v", err)
+	}
+	dir := t.TempDir()
+	f := &fixture{repo: filepath.Join(dir, "repo"), hostRoot: filepath.Join(dir, "host"),
+		admin: filepath.Join(dir, "admin.key"), oldKey: filepath.Join(dir, "old.key")}
+	adminRcp := newKey(t, f.admin)
+	f.oldRcp = newKey(t, f.oldKey)
+	otherRcp := newKey(t, filepath.Join(dir, "other.key"))
+	keyTxt := filepath.Join(f.hostRoot, "var/lib/sops-nix/key.txt")
+	data, _ := os.ReadFile(f.oldKey)
+	if err := os.MkdirAll(filepath.Dir(keyTxt), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyTxt, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(f.repo, ".sops.yaml"), fmt.Sprintf(sopsYAML, f.oldRcp, otherRcp, adminRcp))
+	write(t, filepath.Join(f.repo, "keycycle.yaml"), "hosts:\n  griefling:\n    ssh: griefling\ndeploy: echo deploying {host} via {ssh}\n")
+	for name, body := range map[string]string{"shared": "rain: hunter2\n", "griefling": "wifi: swordfish\n", "other": "x: y\n"} {
+		p := filepath.Join(f.repo, "sops", name+".yaml")
+		write(t, p, body)
+		cmd := exec.Command(sops, "encrypt", "-i", p)
+		cmd.Dir, cmd.Env = f.repo, append(os.Environ(), "SOPS_AGE_KEY_FILE="+f.admin)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("sops encrypt: %v\n%s", err, out)
+		}
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.wrapper = filepath.Join(dir, "keycycle-host")
+	write(t, f.wrapper, fmt.Sprintf("#!/bin/sh\n%s=1 exec %q \"$@\" --root %q\n", mainEnv, exe, f.hostRoot))
+	if err := os.Chmod(f.wrapper, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f.srv = sshtest.Start(t, "griefling", []string{"PATH=/usr/bin:/bin"})
+	t.Setenv("SOPS_AGE_KEY_FILE", f.admin)
+	t.Setenv("SOPS_AGE_KEY", "")
+	t.Setenv("KEYCYCLE_ACTOR", "test@rotation")
+	return f
+}
+
+const sopsYAML = `# nix-secrets
+keys:
+  hosts:
+    - &griefling %s
+    - &other %s
+  users:
+    - &rain %s # admin
+creation_rules:
+  - path_regex: sops/shared\.yaml$
+    key_groups:
+      - age:
+          - *rain
+          - *griefling
+          - *other
+  - path_regex: sops/griefling\.yaml$
+    key_groups:
+      - age:
+          - *rain
+          - *griefling
+  - path_regex: sops/other\.yaml$
+    key_groups:
+      - age:
+          - *rain
+          - *other
+`
+
+func write(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// kc runs keycycle in this process and returns its exit code and output.
+func (f *fixture) kc(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	var out bytes.Buffer
+	args = append(args, "--repo", f.repo)
+	code := cli.Main(context.Background(), args, strings.NewReader(""), &out, &out)
+	return code, out.String()
+}
+
+func (f *fixture) startArgs(extra ...string) []string {
+	return append([]string{"rotate", "start", "griefling", "--ssh-config", f.srv.ConfigFile,
+		"--remote-keycycle", f.wrapper}, extra...)
+}
+
+// sopsOpens tells whether the real sops decrypts file with key alone.
+func sopsOpens(t *testing.T, file, key string) bool {
+	t.Helper()
+	sops, _ := sopsPath()
+	cmd := exec.Command(sops, "decrypt", file)
+	cmd.Env = append(os.Environ(), "SOPS_AGE_KEY_FILE="+key, "SOPS_AGE_KEY=", "HOME="+t.TempDir(), "XDG_CONFIG_HOME="+t.TempDir())
+	return cmd.Run() == nil
+}
+
+func (f *fixture) keyTxt() string { return filepath.Join(f.hostRoot, "var/lib/sops-nix/key.txt") }
+
+func (f *fixture) journals(t *testing.T) []*rotation.Journal {
+	t.Helper()
+	list, err := rotation.Store{Root: f.repo}.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return list
+}
+
+func TestRotationHostKeyEndToEnd(t *testing.T) {
+	f := setup(t)
+	before, _ := os.ReadFile(filepath.Join(f.repo, ".sops.yaml"))
+	code, out := f.kc(t, f.startArgs()...)
+	if code != 0 {
+		t.Fatalf("rotate start: exit %d\n%s", code, out)
+	}
+	js := f.journals(t)
+	if len(js) != 1 || js[0].State != rotation.Done {
+		t.Fatalf("journals %+v\n%s", js, out)
+	}
+	j := js[0]
+	if !strings.Contains(out, "deploying griefling via griefling") {
+		t.Errorf("the deploy command did not run:\n%s", out)
+	}
+	after, _ := os.ReadFile(filepath.Join(f.repo, ".sops.yaml"))
+	if want := strings.Replace(string(before), f.oldRcp, j.New, 1); string(after) != want {
+		t.Errorf(".sops.yaml is not the old one with the key swapped:\n%s", after)
+	}
+	for _, name := range []string{"shared", "griefling"} {
+		p := filepath.Join(f.repo, "sops", name+".yaml")
+		if !sopsOpens(t, p, f.keyTxt()) {
+			t.Errorf("sops cannot open %s with the new key", name)
+		}
+		if sopsOpens(t, p, f.oldKey) {
+			t.Errorf("sops still opens %s with the old key", name)
+		}
+	}
+	for _, suffix := range []string{".keycycle-prev", ".keycycle-new", ".keycycle-none"} {
+		if _, err := os.Stat(f.keyTxt() + suffix); err == nil {
+			t.Errorf("%s left on the host", suffix)
+		}
+	}
+	if code, out := f.kc(t, "audit", "verify"); code != 0 {
+		t.Errorf("audit verify: %s", out)
+	}
+	keys, _ := os.ReadFile(filepath.Join(f.repo, ".keycycle/keys.yaml"))
+	if !strings.Contains(string(keys), "retired:") || !strings.Contains(string(keys), j.New) {
+		t.Errorf("keys.yaml:\n%s", keys)
+	}
+	data, _ := json.Marshal(j)
+	if bytes.Contains(data, []byte("AGE-SECRET-KEY")) {
+		t.Error("the journal holds a private key")
+	}
+	if code, out := f.kc(t, "check"); code != 0 {
+		t.Errorf("check after the rotation: exit %d\n%s", code, out)
+	}
+}
+
+// recipients returns each secrets file's recipients, for comparing.
+func (f *fixture) recipients(t *testing.T) string {
+	t.Helper()
+	var b strings.Builder
+	for _, name := range []string{"shared", "griefling", "other"} {
+		data, err := os.ReadFile(filepath.Join(f.repo, "sops", name+".yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if strings.Contains(line, "recipient:") {
+				fmt.Fprintf(&b, "%s %s\n", name, strings.TrimSpace(line))
+			}
+		}
+	}
+	return b.String()
+}
+
+func TestRotationAbortRestoresEachState(t *testing.T) {
+	cases := []struct {
+		name  string
+		on    string
+		fault sshtest.Fault
+		state rotation.State
+	}{
+		{"lost link before keygen", "host keygen", sshtest.DropBefore, rotation.Planned},
+		{"lost link after keygen", "host keygen", sshtest.DropAfter, rotation.Planned},
+		{"lost link after install-key", "host install-key", sshtest.DropAfter, rotation.Added},
+		{"verify unreachable", "host verify", sshtest.DropBefore, rotation.Deployed},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := setup(t)
+			cfgBefore, _ := os.ReadFile(filepath.Join(f.repo, ".sops.yaml"))
+			keyBefore, _ := os.ReadFile(f.keyTxt())
+			rcpBefore := f.recipients(t)
+			f.srv.SetFault(func(cmd string) sshtest.Fault {
+				if strings.Contains(cmd, c.on) {
+					return c.fault
+				}
+				return sshtest.Run
+			})
+			code, out := f.kc(t, f.startArgs()...)
+			if code != 1 || !strings.Contains(out, "cannot reach griefling") {
+				t.Fatalf("rotate start: exit %d, want 1 with the ssh failure\n%s", code, out)
+			}
+			js := f.journals(t)
+			if len(js) != 1 || js[0].State != c.state || js[0].Error == "" {
+				t.Fatalf("journal state %s (error %q), want %s", js[0].State, js[0].Error, c.state)
+			}
+			// At every stop the host opens its files with the key it has.
+			for _, name := range []string{"shared", "griefling"} {
+				if !sopsOpens(t, filepath.Join(f.repo, "sops", name+".yaml"), f.keyTxt()) {
+					t.Fatalf("the host's key cannot open %s at %s", name, c.state)
+				}
+			}
+			code, out = f.kc(t, f.startArgs()...)
+			if code != 2 || !strings.Contains(out, "already being rotated") {
+				t.Fatalf("second start: exit %d\n%s", code, out)
+			}
+			f.srv.SetFault(nil)
+			if code, out := f.kc(t, "rotate", "abort"); code != 0 {
+				t.Fatalf("abort: exit %d\n%s", code, out)
+			}
+			cfgAfter, _ := os.ReadFile(filepath.Join(f.repo, ".sops.yaml"))
+			keyAfter, _ := os.ReadFile(f.keyTxt())
+			if !bytes.Equal(cfgBefore, cfgAfter) || !bytes.Equal(keyBefore, keyAfter) {
+				t.Fatalf("abort did not restore .sops.yaml or the host key:\n%s", cfgAfter)
+			}
+			if got := f.recipients(t); got != rcpBefore {
+				t.Fatalf("recipients after abort:\n%s\nwant:\n%s", got, rcpBefore)
+			}
+			entries, _ := os.ReadDir(filepath.Dir(f.keyTxt()))
+			if len(entries) != 1 {
+				t.Fatalf("host key folder after abort: %v", entries)
+			}
+			if js := f.journals(t); js[0].State != rotation.Aborted {
+				t.Fatalf("state %s after abort", js[0].State)
+			}
+			// A new rotation can start and finish.
+			if code, out := f.kc(t, f.startArgs()...); code != 0 {
+				t.Fatalf("rotation after abort: exit %d\n%s", code, out)
+			}
+		})
+	}
+}
+
+func TestRotationResumesAfterLostLinks(t *testing.T) {
+	f := setup(t)
+	// Every host command is dropped once, after it ran, the first time.
+	seen := map[string]bool{}
+	var mu sync.Mutex
+	f.srv.SetFault(func(cmd string) sshtest.Fault {
+		mu.Lock()
+		defer mu.Unlock()
+		fields := strings.Fields(cmd)
+		verb := fields[2]
+		if seen[verb] {
+			return sshtest.Run
+		}
+		seen[verb] = true
+		return sshtest.DropAfter
+	})
+	var code int
+	var out string
+	for i := 0; i < 10; i++ {
+		args := []string{"rotate", "resume"}
+		if i == 0 {
+			args = f.startArgs()
+		}
+		if code, out = f.kc(t, args...); code == 0 {
+			break
+		}
+		if !strings.Contains(out, "cannot reach griefling") {
+			t.Fatalf("run %d: %s", i, out)
+		}
+	}
+	if code != 0 || f.journals(t)[0].State != rotation.Done {
+		t.Fatalf("not done after resumes: %s", out)
+	}
+	for _, name := range []string{"shared", "griefling"} {
+		p := filepath.Join(f.repo, "sops", name+".yaml")
+		if !sopsOpens(t, p, f.keyTxt()) || sopsOpens(t, p, f.oldKey) {
+			t.Errorf("%s: the new key must open it and the old one not", name)
+		}
+	}
+}
+
+func TestRotationWaitsForTheOperatorToDeploy(t *testing.T) {
+	f := setup(t)
+	write(t, filepath.Join(f.repo, "keycycle.yaml"), "hosts:\n  griefling:\n    ssh: griefling\n")
+	code, out := f.kc(t, f.startArgs()...)
+	if code != 0 || !strings.Contains(out, "keycycle rotate resume griefling-") {
+		t.Fatalf("start: exit %d\n%s", code, out)
+	}
+	if js := f.journals(t); js[0].State != rotation.Added || !js[0].DeployAsked {
+		t.Fatalf("state %s, want added and waiting", js[0].State)
+	}
+	code, out = f.kc(t, "rotate", "status")
+	if code != 0 || !strings.Contains(out, "waiting for the operator to deploy") {
+		t.Fatalf("status: %s", out)
+	}
+	if code, out := f.kc(t, "rotate", "resume"); code != 0 {
+		t.Fatalf("resume: exit %d\n%s", code, out)
+	}
+	if js := f.journals(t); js[0].State != rotation.Done {
+		t.Fatalf("state %s after resume", js[0].State)
+	}
+	if code, out := f.kc(t, "rotate", "abort"); code != 2 || !strings.Contains(out, "no rotation is open") {
+		t.Fatalf("abort with none open: exit %d\n%s", code, out)
+	}
+}

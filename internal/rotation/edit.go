@@ -1,0 +1,167 @@
+package rotation
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/keycycle/keycycle/internal/configedit"
+	"github.com/keycycle/keycycle/internal/sopsconfig"
+)
+
+// addBeside returns the config with the new key as &Temp beside &Key in
+// every rule that lists *Key; unchanged when it is there already.
+func addBeside(path string, data []byte, j *Journal) ([]byte, error) {
+	ed, err := configedit.New(path, data)
+	if err != nil {
+		return nil, err
+	}
+	cfg := ed.Config()
+	if a, ok := cfg.AnchorByName(j.Temp); ok && a.Value == j.New {
+		return data, nil
+	}
+	if err := checkAnchor(cfg, j.Key, j.Old); err != nil {
+		return nil, err
+	}
+	if err := ed.AddKey(j.Group, j.Temp, j.New); err != nil {
+		return nil, err
+	}
+	for i, r := range cfg.Rules {
+		if ruleLists(r, j.Key) {
+			if err := ed.AddAlias(i, j.Temp); err != nil && !errors.Is(err, configedit.ErrAlreadyPresent) {
+				return nil, err
+			}
+		}
+	}
+	return ed.Bytes(), nil
+}
+
+// withoutTemp returns the config without &Temp and its aliases (the state
+// before addBeside); unchanged when it is not there.
+func withoutTemp(path string, data []byte, j *Journal) ([]byte, error) {
+	ed, err := configedit.New(path, data)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := ed.Config().AnchorByName(j.Temp); !ok {
+		return data, nil
+	}
+	if err := ed.RemoveKey(j.Temp); err != nil {
+		return nil, err
+	}
+	return ed.Bytes(), nil
+}
+
+// replaceOld returns the config with &Temp gone and &Key's value the new
+// recipient: every rule lists the same anchors as before the rotation,
+// and the old key nowhere.
+func replaceOld(path string, data []byte, j *Journal) ([]byte, error) {
+	data, err := withoutTemp(path, data, j)
+	if err != nil {
+		return nil, err
+	}
+	return swapValue(path, data, j.Key, j.Old, j.New)
+}
+
+// checkAnchor makes sure &name holds want and that no rule lists want
+// other than through the anchor (such a rule would keep the old key).
+func checkAnchor(cfg *sopsconfig.Config, name, want string) error {
+	a, ok := cfg.AnchorByName(name)
+	if !ok {
+		return fmt.Errorf("no key &%s in .sops.yaml", name)
+	}
+	if a.Value != want {
+		return fmt.Errorf("&%s is %s now, not %s: .sops.yaml changed under the rotation", name, a.Value, want)
+	}
+	for _, r := range cfg.Rules {
+		for _, g := range r.KeyGroups {
+			for _, k := range g.Keys {
+				if k.Value == want && k.Alias != name {
+					return fmt.Errorf(".sops.yaml line %d lists the key without the alias *%s: write it as *%s first", r.Pos.Line, name, name)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func ruleLists(r sopsconfig.Rule, anchor string) bool {
+	for _, g := range r.KeyGroups {
+		for _, k := range g.Keys {
+			if k.Alias == anchor {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// swapValue replaces the value of &name, old, by new in the text, on the
+// anchor's own line, and proves the result: it parses, &name is new, and
+// every other anchor and every rule's keys are as before with old read
+// as new. Anything else is refused.
+func swapValue(path string, data []byte, name, old, new string) ([]byte, error) {
+	cfg, err := sopsconfig.Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	a, ok := cfg.AnchorByName(name)
+	if !ok {
+		return nil, fmt.Errorf("no key &%s in .sops.yaml", name)
+	}
+	if a.Value == new {
+		return data, nil
+	}
+	if err := checkAnchor(cfg, name, old); err != nil {
+		return nil, err
+	}
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	i := a.Pos.Line - 1
+	if i < 0 || i >= len(lines) || bytes.Count(lines[i], []byte(old)) != 1 {
+		return nil, fmt.Errorf(".sops.yaml line %d: &%s's value is not on one line; replace %s by %s by hand, then resume", a.Pos.Line, name, old, new)
+	}
+	lines[i] = bytes.Replace(lines[i], []byte(old), []byte(new), 1)
+	out := bytes.Join(lines, nil)
+	next, err := sopsconfig.Parse(path, out)
+	if err != nil {
+		return nil, fmt.Errorf("refusing to edit .sops.yaml: %v", err)
+	}
+	if err := sameButSwapped(cfg, next, old, new); err != nil {
+		return nil, fmt.Errorf("refusing to edit .sops.yaml: %v", err)
+	}
+	return out, nil
+}
+
+func sameButSwapped(before, after *sopsconfig.Config, old, new string) error {
+	swap := func(v string) string {
+		if v == old {
+			return new
+		}
+		return v
+	}
+	if len(before.Anchors) != len(after.Anchors) || len(before.Rules) != len(after.Rules) {
+		return errors.New("the anchors or rules changed")
+	}
+	for i, a := range before.Anchors {
+		if b := after.Anchors[i]; b.Name != a.Name || b.Value != swap(a.Value) {
+			return fmt.Errorf("anchor &%s changed unexpectedly", a.Name)
+		}
+	}
+	for i, r := range before.Rules {
+		g1, g2 := r.KeyGroups, after.Rules[i].KeyGroups
+		if len(g1) != len(g2) {
+			return fmt.Errorf("rule %d changed", i+1)
+		}
+		for g := range g1 {
+			if len(g1[g].Keys) != len(g2[g].Keys) {
+				return fmt.Errorf("rule %d changed", i+1)
+			}
+			for k, key := range g1[g].Keys {
+				if g2[g].Keys[k].Value != swap(key.Value) || g2[g].Keys[k].Type != key.Type {
+					return fmt.Errorf("rule %d changed", i+1)
+				}
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,80 @@
+package rotation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"time"
+
+	"github.com/keycycle/keycycle/internal/audit"
+	"github.com/keycycle/keycycle/internal/fsutil"
+	"github.com/keycycle/keycycle/internal/policy"
+)
+
+const keysFile = policy.KeysFile
+
+// retireInKeys marks the old key retired (replaced by the new one) and
+// adds the new key to .keycycle/keys.yaml, creating it when missing. It
+// reports whether it wrote anything.
+func retireInKeys(root string, j *Journal, now time.Time) (bool, error) {
+	path := filepath.Join(root, filepath.FromSlash(keysFile))
+	ks, err := policy.LoadKeys(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		ks, err = &policy.Keys{Path: path}, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("%s: %v", keysFile, err)
+	}
+	if ks.ByRecipient(j.New) != nil {
+		return false, nil
+	}
+	kind := policy.Kind(j.Kind)
+	old := ks.ByRecipient(j.Old)
+	if old == nil {
+		old = &policy.Key{Name: j.Key, Recipient: j.Old, Kind: kind, Owner: j.Host}
+		ks.Keys = append(ks.Keys, old)
+	}
+	old.Retired, old.ReplacedBy = &now, j.Key
+	created := now
+	ks.Keys = append(ks.Keys, &policy.Key{Name: j.Key, Recipient: j.New, Kind: kind, Owner: j.Host,
+		Origin: policy.OriginGenerated, Created: &created})
+	data, err := ks.Marshal()
+	if err != nil {
+		return false, err
+	}
+	return true, fsutil.WriteFileAtomic(path, data, 0o644)
+}
+
+// Abort rolls j back: the host gets its old key again (the new one is
+// deleted there), and .sops.yaml and every file list exactly the
+// recipients they had before the rotation. It refuses once the old key
+// is out of the repository (old-removed): finish the rotation instead.
+func (r *Runner) Abort(ctx context.Context, j *Journal) error {
+	if !j.State.Open() {
+		return fmt.Errorf("rotation %s is %s already", j.ID, j.State)
+	}
+	if j.State.Index() >= OldRemoved.Index() {
+		return fmt.Errorf("rotation %s is past %s: the old key is out of the repository, so it can only be finished ('keycycle rotate resume %s')", j.ID, OldRemoved, j.ID)
+	}
+	// The host first: while files still list both keys, either key works.
+	if out, err := r.host(ctx, j, nil, "host", "restore-key"); err != nil {
+		return fmt.Errorf("cannot restore the old key on %s: %w", j.Host, err)
+	} else if j.State.Index() >= Deployed.Index() && lastField(out) != j.Old {
+		return fmt.Errorf("after restore-key the key on %s is %q, not the old key %s", j.Host, lastField(out), j.Old)
+	}
+	if j.New != "" {
+		if _, err := r.change(ctx, j, withoutTemp, nil, "rotation aborted, new key removed"); err != nil {
+			return err
+		}
+	}
+	j.State, j.Error = Aborted, ""
+	if err := r.Save(j, "aborted"); err != nil {
+		return err
+	}
+	if j.New == "" {
+		return r.Record(ctx, audit.Entry{Note: "rotation " + j.ID + ": aborted"}, "keycycle: rotate "+j.Key+": aborted", nil)
+	}
+	return nil
+}

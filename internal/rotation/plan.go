@@ -1,0 +1,78 @@
+package rotation
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/keycycle/keycycle/internal/repo"
+	"github.com/keycycle/keycycle/internal/sopsconfig"
+	"github.com/keycycle/keycycle/internal/sopsfile"
+)
+
+// TempSuffix makes the name of the new key's anchor while both keys are
+// listed (&griefling-new beside &griefling).
+const TempSuffix = "-new"
+
+// Start describes a rotation to plan.
+type Start struct {
+	// Key is the .sops.yaml anchor to rotate; Host the machine holding
+	// its private half; Kind is "host" or "user".
+	Key, Host, Kind string
+	KeyFile         string
+	Deploy          string
+	Remote          Remote
+	Exclude         []string
+	Now             time.Time
+}
+
+// Plan checks that s can be rotated and returns its journal, in state
+// planned (not saved).
+func Plan(cfgPath string, s Start) (*Journal, error) {
+	cfg, err := sopsconfig.Load(cfgPath)
+	if err != nil {
+		return nil, err
+	}
+	a, ok := cfg.AnchorByName(s.Key)
+	if !ok {
+		return nil, fmt.Errorf("no key &%s in .sops.yaml", s.Key)
+	}
+	if !strings.HasPrefix(a.Value, "age1") {
+		return nil, fmt.Errorf("&%s is not an age recipient: rotation makes age keys", s.Key)
+	}
+	temp := s.Key + TempSuffix
+	if _, ok := cfg.AnchorByName(temp); ok {
+		return nil, fmt.Errorf("&%s already exists in .sops.yaml: remove it, or abort the rotation that left it", temp)
+	}
+	if err := checkAnchor(cfg, s.Key, a.Value); err != nil {
+		return nil, err
+	}
+	j := &Journal{Schema: Schema, ID: NewID(s.Key, s.Now), Key: s.Key, Kind: s.Kind, Host: s.Host,
+		Temp: temp, Old: a.Value, KeyFile: s.KeyFile, Deploy: s.Deploy, Remote: s.Remote,
+		State: Planned, Started: s.Now.UTC(), Files: []string{}}
+	if len(a.Group) > 0 {
+		j.Group = a.Group[0]
+	}
+	rels, err := repo.SecretsFiles(cfgPath, cfg, s.Exclude)
+	if err != nil {
+		return nil, err
+	}
+	root := filepath.Dir(cfgPath)
+	for _, rel := range rels {
+		f, err := sopsfile.Read(filepath.Join(root, filepath.FromSlash(rel)))
+		if err != nil {
+			continue
+		}
+		for _, r := range f.Meta.Recipients() {
+			if r == j.Old {
+				j.Files = append(j.Files, rel)
+				break
+			}
+		}
+	}
+	if len(j.Files) == 0 {
+		return nil, fmt.Errorf("no file lists &%s: nothing to rotate", s.Key)
+	}
+	return j, nil
+}
