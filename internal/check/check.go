@@ -61,6 +61,7 @@ func RunWith(r *repo.Repo, opts Options) *Report {
 		c.fileChecks(e)
 	}
 	c.policyChecks()
+	c.openRotations()
 	sort.SliceStable(c.out, func(i, j int) bool {
 		a, b := c.out[i], c.out[j]
 		if a.File != b.File {
@@ -97,6 +98,8 @@ type checker struct {
 	names map[string][]string
 	// listed holds every key value .sops.yaml mentions (anchors and rules).
 	listed map[string]bool
+	// parsed memoises recipient validation.
+	parsed map[string]parsedRecipient
 	pol    *policy.Policy
 	now    time.Time
 }

@@ -48,7 +48,7 @@ func (c *checker) anchorChecks() {
 			}
 			continue
 		}
-		r, err := agekey.ParseRecipient(a.Value)
+		r, err := c.parseRecipient(a.Value)
 		if err != nil {
 			f := c.add(IDInvalidRecipient, c.cfgFile, a.Pos.Line, a.Pos.Column,
 				fmt.Sprintf("key &%s is not a valid recipient: %v", a.Name, err),
@@ -133,7 +133,7 @@ func (c *checker) keyRefChecks(rule *sopsconfig.Rule) {
 			if k.Type != sopsconfig.KeyAge {
 				continue
 			}
-			r, err := agekey.ParseRecipient(k.Value)
+			r, err := c.parseRecipient(k.Value)
 			if err != nil {
 				if k.Alias == "" { // anchors are reported where they are defined
 					shown := fmt.Sprintf("%q", k.Value)
@@ -155,4 +155,23 @@ func (c *checker) keyRefChecks(rule *sopsconfig.Rule) {
 			}
 		}
 	}
+}
+
+// parseRecipient validates a recipient once per run: large configs repeat
+// the same twenty keys in hundreds of places.
+func (c *checker) parseRecipient(v string) (agekey.Recipient, error) {
+	if c.parsed == nil {
+		c.parsed = map[string]parsedRecipient{}
+	}
+	if p, ok := c.parsed[v]; ok {
+		return p.r, p.err
+	}
+	r, err := agekey.ParseRecipient(v)
+	c.parsed[v] = parsedRecipient{r, err}
+	return r, err
+}
+
+type parsedRecipient struct {
+	r   agekey.Recipient
+	err error
 }

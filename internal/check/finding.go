@@ -79,6 +79,7 @@ const (
 	IDKeyOverdue      = "KC301"
 	IDKeyDueSoon      = "KC302"
 	IDKeyAgeUnknown   = "KC303"
+	IDOpenRotation    = "KC401"
 )
 
 // Kinds lists every finding keycycle check can make, sorted by ID.
@@ -120,6 +121,7 @@ func Kinds() []Kind {
 		{IDKeyOverdue, "key-overdue", Error, "a key is older than the policy allows: its rotation is overdue"},
 		{IDKeyDueSoon, "key-due-soon", Warning, "a key reaches its maximum age within the warning window"},
 		{IDKeyAgeUnknown, "key-age-unknown", Warning, "the policy limits a key's age but its creation date is unknown"},
+		{IDOpenRotation, "open-rotation", Warning, "a key rotation was started and is neither done nor aborted: both keys may be in the files"},
 	}
 	sort.Slice(k, func(i, j int) bool { return k[i].ID < k[j].ID })
 	return k

@@ -98,6 +98,7 @@ func Load(ctx context.Context, configPath string, b Backend, opts Options) (*Rep
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0)
 	}
+	memo := &wantedMemo{byRule: map[int]*wantedOnce{}}
 	var wg sync.WaitGroup
 	work := make(chan int)
 	for w := 0; w < jobs; w++ {
@@ -105,7 +106,7 @@ func Load(ctx context.Context, configPath string, b Backend, opts Options) (*Rep
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				entries[i] = r.inspect(paths[i], b)
+				entries[i] = r.inspect(paths[i], b, memo)
 			}
 		}()
 	}
@@ -151,7 +152,7 @@ func SecretsFiles(configPath string, cfg *sopsconfig.Config, exclude []string) (
 }
 
 // inspect reads one candidate; nil means the file is no secrets file.
-func (r *Repo) inspect(rel string, b Backend) *Entry {
+func (r *Repo) inspect(rel string, b Backend, memo *wantedMemo) *Entry {
 	e := &Entry{Rel: rel, Abs: filepath.Join(r.Root, filepath.FromSlash(rel)), Rule: -1}
 	if r.Config != nil {
 		if i, err := r.Config.Match(rel); err == nil {
@@ -173,9 +174,40 @@ func (r *Repo) inspect(rel string, b Backend) *Entry {
 	}
 	e.File, e.ReadErr = b.ParseFile(e.Abs, data)
 	if r.ConfigErr == nil {
-		e.Wanted, e.WantedErr = b.Wanted(r.ConfigPath, e.Abs)
+		e.Wanted, e.WantedErr = memo.wanted(e.Rule, func() (*Wanted, error) { return b.Wanted(r.ConfigPath, e.Abs) })
 	}
 	return e
+}
+
+// wantedMemo asks the Backend (the sops library) once per creation rule:
+// what a rule wants does not depend on the file, only on the rule, and
+// sopsconfig.Match picks the rule exactly as sops does (proven against
+// sops's loader in sopsconfig's tests). Re-reading .sops.yaml for every
+// file was half of check's time on a large repository.
+type wantedMemo struct {
+	mu     sync.Mutex
+	byRule map[int]*wantedOnce
+}
+
+type wantedOnce struct {
+	once sync.Once
+	w    *Wanted
+	err  error
+}
+
+func (m *wantedMemo) wanted(rule int, ask func() (*Wanted, error)) (*Wanted, error) {
+	if rule < 0 {
+		return ask() // no rule by our reckoning: let sops say why
+	}
+	m.mu.Lock()
+	o, ok := m.byRule[rule]
+	if !ok {
+		o = &wantedOnce{}
+		m.byRule[rule] = o
+	}
+	m.mu.Unlock()
+	o.once.Do(func() { o.w, o.err = ask() })
+	return o.w, o.err
 }
 
 func readLimited(p string) ([]byte, error) {
