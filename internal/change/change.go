@@ -106,11 +106,16 @@ func Prepare(req Request) (*Plan, error) {
 		deleted[rel] = true
 	}
 	var failures []error
+	cache := sopsfile.NewRuleCache()
 	for _, rel := range rels {
 		if deleted[rel] {
 			continue
 		}
-		fr, err := p.rekey(root, rel, tmp)
+		rule, err := cfg.Match(rel)
+		if err != nil {
+			rule = -1
+		}
+		fr, err := p.rekey(root, rel, tmp, cache, rule)
 		if err != nil {
 			failures = append(failures, fmt.Errorf("%s: %w", rel, err))
 			continue
@@ -193,7 +198,7 @@ func (p *Plan) creates(root, tmpConfig string) error {
 }
 
 // rekey plans one existing file; nil means it needs nothing.
-func (p *Plan) rekey(root, rel, tmpConfig string) (*FileResult, error) {
+func (p *Plan) rekey(root, rel, tmpConfig string, cache *sopsfile.RuleCache, rule int) (*FileResult, error) {
 	abs := filepath.Join(root, filepath.FromSlash(rel))
 	data, err := os.ReadFile(abs)
 	if err != nil {
@@ -209,7 +214,7 @@ func (p *Plan) rekey(root, rel, tmpConfig string) (*FileResult, error) {
 	}
 	exposed := p.exposed(f)
 	res, err := sopsfile.Rekey(abs, data, sopsfile.RekeyOptions{ConfigPath: tmpConfig,
-		Identities: p.req.Identities, RotateDataKey: len(exposed) > 0})
+		Identities: p.req.Identities, RotateDataKey: len(exposed) > 0, Cache: cache, Rule: rule})
 	if err != nil {
 		return nil, err
 	}

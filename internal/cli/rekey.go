@@ -98,8 +98,8 @@ func runRekey(ctx context.Context, opts *rekeyOptions, out, diag io.Writer, args
 	}
 	found := agekey.FindIdentities(agekey.OSEnv())
 	ropts := sopsfile.RekeyOptions{ConfigPath: cfgPath, Identities: found.Identities,
-		RotateDataKey: opts.rotateDataKey, KeepDataKey: opts.keepDataKey}
-	outcomes := rekeyAll(ctx, files, ropts, opts, diag)
+		RotateDataKey: opts.rotateDataKey, KeepDataKey: opts.keepDataKey, Cache: sopsfile.NewRuleCache()}
+	outcomes := rekeyAll(ctx, files, cfg, ropts, opts, diag)
 	names := anchorNames(cfg)
 	if err := recordRekey(ctx, out, s, outcomes, names); err != nil {
 		return err
@@ -151,7 +151,7 @@ func rekeyTargets(cfgPath string, cfg *sopsconfig.Config, exclude, args []string
 }
 
 // rekeyAll runs the files through a bounded pool, in input order.
-func rekeyAll(ctx context.Context, files []string, ropts sopsfile.RekeyOptions, opts *rekeyOptions, diag io.Writer) []rekeyOutcome {
+func rekeyAll(ctx context.Context, files []string, cfg *sopsconfig.Config, ropts sopsfile.RekeyOptions, opts *rekeyOptions, diag io.Writer) []rekeyOutcome {
 	outcomes := make([]rekeyOutcome, len(files))
 	prog := newProgress(diag, len(files))
 	jobs := max(opts.jobs, 1)
@@ -162,9 +162,14 @@ func rekeyAll(ctx context.Context, files []string, ropts sopsfile.RekeyOptions, 
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				outcomes[i] = rekeyOne(files[i], ropts, opts.dryRun)
 				rel, _ := filepath.Rel(filepath.Dir(ropts.ConfigPath), files[i])
-				outcomes[i].File = filepath.ToSlash(rel)
+				rel = filepath.ToSlash(rel)
+				fopts := ropts
+				if fopts.Rule, _ = cfg.Match(rel); fopts.Rule < 0 {
+					fopts.Rule = -1
+				}
+				outcomes[i] = rekeyOne(files[i], fopts, opts.dryRun)
+				outcomes[i].File = rel
 				prog.step()
 			}
 		}()

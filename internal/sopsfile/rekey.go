@@ -32,6 +32,10 @@ type RekeyOptions struct {
 	// `sops updatekeys` does). The default gives a new data key on every
 	// removal, so a removed key that saw the old data key learns nothing.
 	KeepDataKey bool
+	// Cache, with Rule (the creation rule's index, from sopsconfig.Match,
+	// or -1), spares re-reading .sops.yaml for every file of a run.
+	Cache *RuleCache
+	Rule  int
 }
 
 // RekeyResult is what Rekey did, or would do, to one file.
@@ -51,7 +55,7 @@ type RekeyResult struct {
 
 // PlanRekey compares the file with its rule without any private key.
 func PlanRekey(path string, data []byte, opts RekeyOptions) (*RekeyResult, error) {
-	tree, conf, err := loadForRekey(path, data, opts.ConfigPath)
+	tree, conf, err := loadForRekey(path, data, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -78,16 +82,16 @@ func masterKeys(ks []keys.MasterKey) []repo.MasterKey {
 	return out
 }
 
-func loadForRekey(path string, data []byte, configPath string) (*sops.Tree, *config.Config, error) {
+func loadForRekey(path string, data []byte, opts RekeyOptions) (*sops.Tree, *config.Config, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	tree, err := loadTree(path, data, configPath)
+	tree, err := loadTree(path, data, opts.Cache.storesConfig(opts.ConfigPath))
 	if err != nil {
 		return nil, nil, err
 	}
-	conf, err := config.LoadCreationRuleForFile(configPath, abs, nil)
+	conf, err := opts.Cache.creationRule(opts.ConfigPath, abs, opts.Rule)
 	if err != nil {
 		if strings.Contains(err.Error(), "no matching creation rules") {
 			return nil, nil, repo.ErrNoRule
@@ -108,8 +112,8 @@ func loadForRekey(path string, data []byte, configPath string) (*sops.Tree, *con
 	return tree, conf, nil
 }
 
-func loadTree(path string, data []byte, configPath string) (*sops.Tree, error) {
-	store := storeFor(path, configPath)
+func loadTree(path string, data []byte, sc *config.StoresConfig) (*sops.Tree, error) {
+	store := common.DefaultStoreForPath(sc, path)
 	tree, err := store.LoadEncryptedFile(data)
 	if err != nil {
 		if strings.Contains(err.Error(), string(sops.MetadataNotFound)) {
@@ -121,18 +125,6 @@ func loadTree(path string, data []byte, configPath string) (*sops.Tree, error) {
 	return &tree, nil
 }
 
-// storeFor returns the store for path, with the stores: settings of the
-// config (indent), so the output looks as sops would write it.
-func storeFor(path, configPath string) common.Store {
-	sc := config.NewStoresConfig()
-	if configPath != "" {
-		if c, err := config.LoadStoresConfig(configPath); err == nil && c != nil {
-			sc = c
-		}
-	}
-	return common.DefaultStoreForPath(sc, path)
-}
-
 // Rekey makes the file carry exactly the recipients its creation rule
 // wants, as `sops updatekeys` does, keeping the wrapped data key of every
 // recipient that stays; when a recipient leaves (or RotateDataKey is set)
@@ -141,7 +133,7 @@ func storeFor(path, configPath string) common.Store {
 // MAC checks, it decrypts to the same values, and it lists exactly the
 // wanted recipients. Nothing is written.
 func Rekey(path string, data []byte, opts RekeyOptions) (*RekeyResult, error) {
-	out, conf, err := loadForRekey(path, data, opts.ConfigPath)
+	out, conf, err := loadForRekey(path, data, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -172,12 +164,12 @@ func Rekey(path string, data []byte, opts RekeyOptions) (*RekeyResult, error) {
 	} else if err := rewrap(out, conf, res.ThresholdTo, dataKey); err != nil {
 		return nil, err
 	}
-	store := storeFor(path, opts.ConfigPath)
-	res.Output, err = store.EmitEncryptedFile(*out)
+	sc := opts.Cache.storesConfig(opts.ConfigPath)
+	res.Output, err = common.DefaultStoreForPath(sc, path).EmitEncryptedFile(*out)
 	if err != nil {
 		return nil, fmt.Errorf("cannot write the sops file: %s", oneLine(err.Error()))
 	}
-	if err := verify(path, before, res.Output, opts.ConfigPath, conf, out.Metadata.DataKey); err != nil {
+	if err := verify(path, before, res.Output, sc, conf, out.Metadata.DataKey); err != nil {
 		return nil, fmt.Errorf("refusing to write: the rekeyed file did not verify: %w", err)
 	}
 	return res, nil
@@ -253,8 +245,8 @@ func rotate(tree *sops.Tree, conf *config.Config, threshold int) error {
 // verify proves the new bytes parse, carry a MAC that checks under the
 // data key they were made with, decrypt to exactly the plaintext the old
 // file held, and list exactly the recipients the rule wants.
-func verify(path string, before sops.TreeBranches, newData []byte, configPath string, conf *config.Config, dataKey []byte) error {
-	after, err := loadTree(path, newData, configPath)
+func verify(path string, before sops.TreeBranches, newData []byte, sc *config.StoresConfig, conf *config.Config, dataKey []byte) error {
+	after, err := loadTree(path, newData, sc)
 	if err != nil {
 		return err
 	}
