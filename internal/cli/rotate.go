@@ -221,21 +221,13 @@ func newRotateResumeCmd(e *env) *cobra.Command {
 		Use:   "resume [ID]",
 		Short: "Continue an open rotation from its last recorded step",
 		Args:  argsHint(cobra.MaximumNArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) (err error) {
-			s, cfgPath, err := begin(cmd.Context(), m)
-			if err != nil {
-				return err
-			}
-			defer s.end(&err)
-			r := newRotationRunner(s, cfgPath, e.stdout)
-			j, err := r.Store.Pick(firstArg(args))
-			if err != nil {
-				return errorf("'keycycle rotate status' lists the rotations", "%v", err)
-			}
-			if !j.State.Open() {
-				return errorf("'keycycle rotate status --all' lists the rotations", "rotation %s is %s", j.ID, j.State)
-			}
-			return runRotation(cmd.Context(), r, j, e.stdout)
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withRotation(cmd.Context(), m, e.stdout, args, func(r *rotation.Runner, j *rotation.Journal) error {
+				if !j.State.Open() {
+					return errorf("'keycycle rotate status --all' lists the rotations", "rotation %s is %s", j.ID, j.State)
+				}
+				return runRotation(cmd.Context(), r, j, e.stdout)
+			})
 		},
 	}
 	m.register(cmd, e)
@@ -248,26 +240,34 @@ func newRotateAbortCmd(e *env) *cobra.Command {
 		Use:   "abort [ID]",
 		Short: "Roll back an open rotation: the host's old key and the exact recipients",
 		Args:  argsHint(cobra.MaximumNArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) (err error) {
-			s, cfgPath, err := begin(cmd.Context(), m)
-			if err != nil {
-				return err
-			}
-			defer s.end(&err)
-			r := newRotationRunner(s, cfgPath, e.stdout)
-			j, err := r.Store.Pick(firstArg(args))
-			if err != nil {
-				return errorf("'keycycle rotate status' lists the rotations", "%v", err)
-			}
-			if err := r.Abort(cmd.Context(), j); err != nil {
-				return errorf("fix the cause and abort again, or 'keycycle rotate resume "+j.ID+"'", "%v", err)
-			}
-			fmt.Fprintf(e.stdout, "rotation %s aborted: &%s is %s again\n", j.ID, j.Key, j.Old)
-			return nil
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withRotation(cmd.Context(), m, e.stdout, args, func(r *rotation.Runner, j *rotation.Journal) error {
+				if err := r.Abort(cmd.Context(), j); err != nil {
+					return errorf("fix the cause and abort again, or 'keycycle rotate resume "+j.ID+"'", "%v", err)
+				}
+				fmt.Fprintf(e.stdout, "rotation %s aborted: &%s is %s again\n", j.ID, j.Key, j.Old)
+				return nil
+			})
 		},
 	}
 	m.register(cmd, e)
 	return cmd
+}
+
+// withRotation takes the repository, picks the rotation named by args (or
+// the only open one) and runs do on it.
+func withRotation(ctx context.Context, m *mutateFlags, out io.Writer, args []string, do func(*rotation.Runner, *rotation.Journal) error) (err error) {
+	s, cfgPath, err := begin(ctx, m)
+	if err != nil {
+		return err
+	}
+	defer s.end(&err)
+	r := newRotationRunner(s, cfgPath, out)
+	j, err := r.Store.Pick(firstArg(args))
+	if err != nil {
+		return errorf("'keycycle rotate status' lists the rotations", "%v", err)
+	}
+	return do(r, j)
 }
 
 func firstArg(args []string) string {
