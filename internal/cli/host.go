@@ -105,9 +105,6 @@ func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args [
 			return err
 		}
 	}
-	if err := checkFormat(opts.format, "text", "json"); err != nil {
-		return err
-	}
 	ed, s, err := openEditor(ctx, &opts.mutateFlags)
 	if err != nil {
 		return err

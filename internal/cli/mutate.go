@@ -20,6 +20,9 @@ import (
 // openEditor starts a change: it takes the repository (lock, commit
 // check) and reads its .sops.yaml for editing. The caller must s.end().
 func openEditor(ctx context.Context, m *mutateFlags) (*configedit.Editor, *session, error) {
+	if err := checkFormat(m.format, "text", "json"); err != nil {
+		return nil, nil, err
+	}
 	s, cfgPath, err := begin(ctx, m)
 	if err != nil {
 		return nil, nil, err

@@ -52,9 +52,6 @@ file verified. It refuses to leave any file with no recipient.`,
 
 func runHostRemove(ctx context.Context, opts *hostRemoveOptions, out io.Writer, args []string) (err error) {
 	name := args[0]
-	if err := checkFormat(opts.format, "text", "json"); err != nil {
-		return err
-	}
 	ed, s, err := openEditor(ctx, &opts.mutateFlags)
 	if err != nil {
 		return err
@@ -150,9 +147,6 @@ func runUserAdd(ctx context.Context, opts *userOptions, out io.Writer, args []st
 	if opts.age == "" {
 		return errorf("pass the user's recipient: --age $(age-keygen -y KEYFILE)", "user add needs --age")
 	}
-	if err := checkFormat(opts.format, "text", "json"); err != nil {
-		return err
-	}
 	hk, err := hostKeySource{age: opts.age}.resolve(ctx)
 	if err != nil {
 		return err
@@ -217,9 +211,6 @@ their values at the source. It refuses to leave a file with no recipient.`,
 
 func runUserRemove(ctx context.Context, opts *userOptions, out io.Writer, args []string) (err error) {
 	name := args[0]
-	if err := checkFormat(opts.format, "text", "json"); err != nil {
-		return err
-	}
 	ed, s, err := openEditor(ctx, &opts.mutateFlags)
 	if err != nil {
 		return err
