@@ -208,11 +208,16 @@ func (p *Plan) rekey(root, rel, tmpConfig string, cache *sopsfile.RuleCache, rul
 	if err != nil {
 		return nil, err
 	}
-	f, err := sopsfile.Parse(abs, data)
-	if err != nil {
-		return nil, err
+	var exposed []string
+	if len(p.req.RotateFor) > 0 {
+		// Only a revocation needs the recipients and secret names up
+		// front; other changes leave the one parse to Rekey.
+		f, err := sopsfile.Parse(abs, data)
+		if err != nil {
+			return nil, err
+		}
+		exposed = p.exposed(f)
 	}
-	exposed := p.exposed(f)
 	res, err := sopsfile.Rekey(abs, data, sopsfile.RekeyOptions{ConfigPath: tmpConfig,
 		Identities: p.req.Identities, RotateDataKey: len(exposed) > 0, Cache: cache, Rule: rule})
 	if err != nil {
