@@ -105,9 +105,13 @@ func (c *checker) fileChecks(e *repo.Entry) {
 // plaintextValues reports values the file's own selectors say must be
 // encrypted but are not.
 func (c *checker) plaintextValues(e *repo.Entry) {
+	var data []byte // read once, and only when there is a finding
 	for _, s := range e.File.Secrets {
 		if s.ShouldEncrypt && !s.Encrypted {
-			c.add(IDPlaintextValue, e.Rel, lineOf(e.Abs, s.Path[len(s.Path)-1]), 0,
+			if data == nil {
+				data, _ = os.ReadFile(e.Abs)
+			}
+			c.add(IDPlaintextValue, e.Rel, keyLine(data, s.Path[len(s.Path)-1]), 0,
 				fmt.Sprintf("value %s is stored in plaintext", s.Name()),
 				fmt.Sprintf("run 'sops edit %s' and save: sops encrypts it; then change the secret at its source", e.Rel))
 		}
@@ -210,6 +214,21 @@ func shortID(id string) string {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// keyLine returns the line of a mapping key: a YAML line "key:" (after
+// indentation or a list dash), a JSON "key", or the bare name last.
+func keyLine(data []byte, key string) int {
+	yamlKey := regexp.MustCompile(`(?m)^[ \t]*(- )?` + regexp.QuoteMeta(key) + `:`)
+	if loc := yamlKey.FindIndex(data); loc != nil {
+		return bytes.Count(data[:loc[0]], []byte("\n")) + 1
+	}
+	for _, needle := range []string{`"` + key + `"`, key} {
+		if i := bytes.Index(data, []byte(needle)); i >= 0 {
+			return bytes.Count(data[:i], []byte("\n")) + 1
+		}
+	}
+	return 0
+}
 
 // lineOf returns the 1-based line of the first occurrence of needle in
 // the file, 0 when absent. It is used only when a finding is made.
