@@ -16,6 +16,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/keycycle/keycycle/internal/failpoint"
 	"github.com/keycycle/keycycle/internal/fsutil"
 	"github.com/keycycle/keycycle/internal/repo"
 	"github.com/keycycle/keycycle/internal/sopsconfig"
@@ -266,6 +267,7 @@ func (p *Plan) Apply() error {
 	if err := fsutil.WriteFileAtomic(p.req.ConfigPath, p.req.NewConfig, configMode(p.req.ConfigPath)); err != nil {
 		return err
 	}
+	failpoint.Hit("change.config")
 	root := filepath.Dir(p.req.ConfigPath)
 	for _, f := range p.req.Public {
 		if err := fsutil.WriteFileAtomic(filepath.Join(root, filepath.FromSlash(f.Rel)), f.Data, 0o644); err != nil {
@@ -284,6 +286,7 @@ func (p *Plan) Apply() error {
 				return err
 			}
 		}
+		failpoint.Hit("change.file")
 	}
 	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -15,9 +14,7 @@ import (
 
 	"github.com/keycycle/keycycle/internal/audit"
 	"github.com/keycycle/keycycle/internal/hostcheck"
-	"github.com/keycycle/keycycle/internal/policy"
 	"github.com/keycycle/keycycle/internal/rotation"
-	"github.com/keycycle/keycycle/internal/sopsconfig"
 	"github.com/keycycle/keycycle/internal/transport"
 )
 
@@ -41,7 +38,7 @@ Each step is recorded before the next starts and can be repeated, so after a
 crash, a lost SSH link or Ctrl-C 'rotate resume' continues; 'rotate abort'
 before step 6 puts back the old key on the host and the exact recipients.`,
 	}
-	cmd.AddCommand(newRotateStartCmd(e), newRotateResumeCmd(e), newRotateAbortCmd(e), newRotateStatusCmd(e))
+	cmd.AddCommand(newRotateStartCmd(e), newRotateResumeCmd(e), newRotateAbortCmd(e), newRotateStatusCmd(e), newRotateDueCmd(e))
 	return cmd
 }
 
@@ -71,7 +68,7 @@ open is refused.`,
 	opts.register(cmd, e)
 	f := cmd.Flags()
 	f.StringVar(&opts.host, "host", "", "the host holding the key (default: from keycycle.yaml, or KEY)")
-	f.StringVar(&opts.keyFile, "key-file", hostcheck.DefaultKeyFile, "the age key file sops-nix reads on the host")
+	f.StringVar(&opts.keyFile, "key-file", "", "the key file on the host (default "+hostcheck.DefaultKeyFile+"; a user key: ~USER/.config/sops/age/keys.txt)")
 	f.StringVar(&opts.deploy, "deploy", "", "deploy command ({host}, {ssh}); default keycycle.yaml's deploy:")
 	f.StringVar(&opts.remote.SSH, "ssh", "", "ssh destination of the host (default keycycle.yaml's hosts.NAME.ssh, or NAME)")
 	f.StringVar(&opts.remote.SSHConfig, "ssh-config", "", "ssh_config file to use (ssh -F)")
@@ -114,59 +111,6 @@ func runRotateStart(ctx context.Context, opts *rotateStartOptions, out io.Writer
 		return err
 	}
 	return runRotation(ctx, r, j, out)
-}
-
-// startFor resolves the host, its ssh target and the deploy command from
-// the flags and keycycle.yaml.
-func (opts *rotateStartOptions) startFor(cfgPath, key string) (rotation.Start, error) {
-	root := filepath.Dir(cfgPath)
-	st := rotation.Start{Key: key, Host: opts.host, Kind: "host", KeyFile: opts.keyFile, Deploy: opts.deploy,
-		Remote: opts.remote, Exclude: opts.exclude, Now: time.Now()}
-	pol, err := policy.Load(root)
-	if err != nil {
-		return st, err
-	}
-	if pol.ConfigErr != nil {
-		return st, errorf("'keycycle check' shows what is wrong with keycycle.yaml", "%v", pol.ConfigErr)
-	}
-	var ph *policy.Host
-	if pol.Config != nil {
-		for _, h := range pol.Config.Hosts {
-			if h.Name == key || slices.ContainsFunc(h.Keys, func(r policy.Ref) bool { return r.Name == key }) {
-				ph = h
-			}
-		}
-		if st.Deploy == "" {
-			st.Deploy = pol.Config.Deploy.Command
-		}
-	}
-	if st.Host == "" {
-		st.Host = key
-		if ph != nil {
-			st.Host = ph.Name
-		}
-	}
-	if err := checkHostName(st.Host); err != nil {
-		return st, err
-	}
-	if st.Remote.SSH == "" && ph != nil {
-		st.Remote.SSH = ph.SSH
-	}
-	if st.Remote.SSH == "" && !st.Remote.Local {
-		st.Remote.SSH = st.Host
-	}
-	cfg, err := sopsconfig.Load(cfgPath)
-	if err != nil {
-		return st, withHint(err, "run 'keycycle check' to see what is wrong with .sops.yaml")
-	}
-	if _, ok := cfg.AnchorByName(key); !ok {
-		return st, errorf("'keycycle inventory' lists the keys .sops.yaml defines", "no key &%s in .sops.yaml", key)
-	}
-	if !slices.Contains(layout{cfg: cfg, dir: "sops"}.hosts(), key) && ph == nil {
-		return st, errorf("rotate the host's own key; user keys are not rotated by keycycle yet",
-			"&%s is not a host key (not in a hosts group, no per-host rule, not in keycycle.yaml hosts)", key)
-	}
-	return st, nil
 }
 
 func target(j *rotation.Journal) string {

@@ -74,6 +74,8 @@ func (r *Runner) Abort(ctx context.Context, j *Journal) error {
 		return err
 	}
 	if j.New == "" {
+		r.repo.Lock()
+		defer r.repo.Unlock()
 		return r.Record(ctx, audit.Entry{Note: "rotation " + j.ID + ": aborted"}, "keycycle: rotate "+j.Key+": aborted", nil)
 	}
 	return nil

@@ -49,6 +49,16 @@ const (
 	Aborted    State = "aborted"
 )
 
+// The kinds of keys a rotation replaces.
+const (
+	// KindHost is a host's key: made on the host, installed there in
+	// place of the old one.
+	KindHost = "host"
+	// KindUser is a user key: made by the operator, its private half kept
+	// encrypted in the host's secrets file, which deploys it.
+	KindUser = "user"
+)
+
 var order = []State{Planned, NewKey, Added, Deployed, Verified, OldRemoved, Done}
 
 // Index returns the state's place in the order (-1 for Aborted).
@@ -102,8 +112,12 @@ type Journal struct {
 	// Old and New are the recipients.
 	Old string `json:"old_recipient"`
 	New string `json:"new_recipient,omitempty"`
-	// KeyFile is the host path of the key file sops-nix reads.
+	// KeyFile is the host path of the key file: sops-nix's for a host
+	// key, the user's keys.txt for a user key.
 	KeyFile string `json:"key_file"`
+	// HostFile is the repository file keeping a user key's private half
+	// (under keys/age), encrypted; empty for a host key.
+	HostFile string `json:"host_file,omitempty"`
 	// Files are the repository files the key could read when the
 	// rotation started; the host must open each with the new key.
 	Files []string `json:"files"`

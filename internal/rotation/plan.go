@@ -3,6 +3,7 @@ package rotation
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,11 +21,16 @@ type Start struct {
 	// Key is the .sops.yaml anchor to rotate; Host the machine holding
 	// its private half; Kind is "host" or "user".
 	Key, Host, Kind string
-	KeyFile         string
-	Deploy          string
-	Remote          Remote
-	Exclude         []string
-	Now             time.Time
+	// KeyFile is the host path of the key file: sops-nix's for a host
+	// key, the user's keys.txt for a user key.
+	KeyFile string
+	// HostFile is the host's secrets file, which keeps a user key's
+	// private half under keys/age (user keys only).
+	HostFile string
+	Deploy   string
+	Remote   Remote
+	Exclude  []string
+	Now      time.Time
 }
 
 // Plan checks that s can be rotated and returns its journal, in state
@@ -49,7 +55,7 @@ func Plan(cfgPath string, s Start) (*Journal, error) {
 		return nil, err
 	}
 	j := &Journal{Schema: Schema, ID: NewID(s.Key, s.Now), Key: s.Key, Kind: s.Kind, Host: s.Host,
-		Temp: temp, Old: a.Value, KeyFile: s.KeyFile, Deploy: s.Deploy, Remote: s.Remote,
+		Temp: temp, Old: a.Value, KeyFile: s.KeyFile, HostFile: s.HostFile, Deploy: s.Deploy, Remote: s.Remote,
 		State: Planned, Started: s.Now.UTC(), Files: []string{}}
 	if len(a.Group) > 0 {
 		j.Group = a.Group[0]
@@ -73,6 +79,9 @@ func Plan(cfgPath string, s Start) (*Journal, error) {
 	}
 	if len(j.Files) == 0 {
 		return nil, fmt.Errorf("no file lists &%s: nothing to rotate", s.Key)
+	}
+	if j.Kind == KindUser && !slices.Contains(j.Files, j.HostFile) {
+		return nil, fmt.Errorf("%s, where the user key's private half is kept, does not list &%s", j.HostFile, s.Key)
 	}
 	return j, nil
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"filippo.io/age"
@@ -16,6 +17,7 @@ import (
 	"github.com/keycycle/keycycle/internal/agekey"
 	"github.com/keycycle/keycycle/internal/audit"
 	"github.com/keycycle/keycycle/internal/change"
+	"github.com/keycycle/keycycle/internal/failpoint"
 	"github.com/keycycle/keycycle/internal/transport"
 )
 
@@ -24,7 +26,11 @@ import (
 var ErrWaiting = errors.New("waiting for the deployment")
 
 // Runner drives rotations of one repository. The caller holds the
-// repository lock for as long as it runs.
+// repository lock for as long as it runs. Several rotations may run at
+// once on one Runner (rotate due): the steps that change the repository
+// (.sops.yaml, the secrets files, keys.yaml, the audit log, commits) take
+// turns, while the host steps and deploy commands run side by side. Out
+// must then accept concurrent writes (each Write one whole line).
 type Runner struct {
 	// ConfigPath is the repository's .sops.yaml (absolute).
 	ConfigPath string
@@ -42,6 +48,9 @@ type Runner struct {
 	Now func() time.Time
 	// Saved, when set, is called after each durable save (tests).
 	Saved func(j *Journal)
+
+	// repo serializes the steps that change the repository.
+	repo sync.Mutex
 }
 
 func (r *Runner) now() time.Time {
@@ -58,6 +67,7 @@ func (r *Runner) Save(j *Journal, note string) error {
 	if err := r.Store.Save(j); err != nil {
 		return err
 	}
+	failpoint.Hit("rotation.saved")
 	if r.Saved != nil {
 		r.Saved(j)
 	}
@@ -160,6 +170,8 @@ func (r *Runner) removeOld(ctx context.Context, j *Journal) (string, error) {
 // change applies one verified .sops.yaml change and records it. It is
 // idempotent: a config already changed only finishes the files.
 func (r *Runner) change(ctx context.Context, j *Journal, edit func(string, []byte, *Journal) ([]byte, error), rotateFor []string, what string) (string, error) {
+	r.repo.Lock()
+	defer r.repo.Unlock()
 	old, err := os.ReadFile(r.ConfigPath)
 	if err != nil {
 		return "", err
@@ -232,8 +244,11 @@ func (r *Runner) deploy(ctx context.Context, j *Journal) (string, error) {
 	cmdline := strings.NewReplacer("{host}", j.Host, "{ssh}", j.Remote.SSH).Replace(j.Deploy)
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", cmdline)
 	cmd.Dir = filepath.Dir(r.ConfigPath)
-	cmd.Stdout, cmd.Stderr = r.Out, r.Out
-	if err := cmd.Run(); err != nil {
+	lines := &linePrefixer{w: r.Out, prefix: j.Host + ": "}
+	cmd.Stdout, cmd.Stderr = lines, lines
+	err = cmd.Run()
+	lines.flush()
+	if err != nil {
 		return "", fmt.Errorf("deploy command %q: %v", cmdline, err)
 	}
 	return "new key installed; deployed with " + cmdline, nil
@@ -271,12 +286,13 @@ func (r *Runner) verify(ctx context.Context, j *Journal) (string, error) {
 // finish retires the old key: in .keycycle/keys.yaml, and on the host
 // (the kept key deleted).
 func (r *Runner) finish(ctx context.Context, j *Journal) (string, error) {
-	root := filepath.Dir(r.ConfigPath)
-	changed, err := retireInKeys(root, j, r.now())
-	if err != nil {
+	if _, err := r.host(ctx, j, nil, "host", "retire-key"); err != nil {
 		return "", err
 	}
-	if _, err := r.host(ctx, j, nil, "host", "retire-key"); err != nil {
+	r.repo.Lock()
+	defer r.repo.Unlock()
+	changed, err := retireInKeys(filepath.Dir(r.ConfigPath), j, r.now())
+	if err != nil {
 		return "", err
 	}
 	var paths []string

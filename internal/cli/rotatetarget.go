@@ -1,0 +1,142 @@
+package cli
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/keycycle/keycycle/internal/hostcheck"
+	"github.com/keycycle/keycycle/internal/policy"
+	"github.com/keycycle/keycycle/internal/rotation"
+	"github.com/keycycle/keycycle/internal/sopsconfig"
+)
+
+// startFor resolves what rotating key means: its kind (a host's key or a
+// user key kept in a host's file), the host, how to reach it, its key
+// file and the deploy command, from the flags, keys.yaml and
+// keycycle.yaml.
+func (opts *rotateStartOptions) startFor(cfgPath, key string) (rotation.Start, error) {
+	root := filepath.Dir(cfgPath)
+	st := rotation.Start{Key: key, Host: opts.host, KeyFile: opts.keyFile, Deploy: opts.deploy,
+		Remote: opts.remote, Exclude: opts.exclude, Now: time.Now()}
+	pol, err := policy.Load(root)
+	if err != nil {
+		return st, err
+	}
+	if pol.ConfigErr != nil {
+		return st, errorf("'keycycle check' shows what is wrong with keycycle.yaml", "%v", pol.ConfigErr)
+	}
+	cfg, err := sopsconfig.Load(cfgPath)
+	if err != nil {
+		return st, withHint(err, "run 'keycycle check' to see what is wrong with .sops.yaml")
+	}
+	a, ok := cfg.AnchorByName(key)
+	if !ok {
+		return st, errorf("'keycycle inventory' lists the keys .sops.yaml defines", "no key &%s in .sops.yaml", key)
+	}
+	kind, owner := rotationKind(cfg, pol, a)
+	st.Kind = string(kind)
+	switch kind {
+	case policy.KindHost:
+		if st.Host == "" {
+			st.Host = key
+			if owner != "" {
+				st.Host = owner
+			}
+		}
+		if st.KeyFile == "" {
+			st.KeyFile = hostcheck.DefaultKeyFile
+		}
+	case policy.KindUser:
+		if st.Host == "" {
+			st.Host = owner
+		}
+		if st.Host == "" {
+			return st, errorf("pass --host NAME, the host whose secrets file keeps the user key",
+				"cannot tell which host keeps user key &%s (no owner in %s, and its name is not USER_HOST)", key, policy.KeysFile)
+		}
+		user := strings.TrimSuffix(key, "_"+st.Host)
+		if st.KeyFile == "" {
+			st.KeyFile = userKeyFile(user)
+		}
+		st.HostFile = hostFileOf(pol, st.Host)
+	default:
+		return st, errorf("rotate it by hand: 'keycycle user add' the new key, then 'keycycle user remove' the old one",
+			"&%s is a%s %s key: keycycle rotates host keys and user keys kept in a host's file", key, article(string(kind)), kind)
+	}
+	if err := checkHostName(st.Host); err != nil {
+		return st, err
+	}
+	var ph *policy.Host
+	if pol.Config != nil {
+		ph = pol.Config.Host(st.Host)
+		if st.Deploy == "" {
+			st.Deploy = pol.Config.Deploy.Command
+		}
+	}
+	if st.Remote.SSH == "" && ph != nil {
+		st.Remote.SSH = ph.SSH
+	}
+	if st.Remote.SSH == "" && !st.Remote.Local {
+		st.Remote.SSH = st.Host
+	}
+	return st, nil
+}
+
+// rotationKind tells whether the anchor a is a host's key or a user key,
+// and the host it belongs to: keys.yaml first, then keycycle.yaml's
+// hosts, then the shape of .sops.yaml (a hosts group or a per-host rule;
+// a user key named USER_HOST).
+func rotationKind(cfg *sopsconfig.Config, pol *policy.Policy, a sopsconfig.Anchor) (policy.Kind, string) {
+	if pol.Config != nil {
+		for _, h := range pol.Config.Hosts {
+			if slices.ContainsFunc(h.Keys, func(r policy.Ref) bool { return r.Name == a.Name }) {
+				return policy.KindHost, h.Name
+			}
+		}
+	}
+	l := layout{cfg: cfg, dir: "sops"}
+	hosts := map[string]bool{}
+	for _, h := range l.hosts() {
+		hosts[h] = true
+	}
+	if pol.Keys != nil {
+		if k := pol.Keys.ByRecipient(a.Value); k != nil && k.Kind != policy.KindUnknown && k.Kind != "" {
+			owner := k.Owner
+			if owner == "" {
+				owner = policy.GuessOwner(a.Name, k.Kind, hosts)
+			}
+			return k.Kind, owner
+		}
+	}
+	if hosts[a.Name] || pol.Config != nil && pol.Config.Host(a.Name) != nil {
+		return policy.KindHost, a.Name
+	}
+	kind := policy.GuessKind(a.Name, a.Group, hosts)
+	return kind, policy.GuessOwner(a.Name, kind, hosts)
+}
+
+// userKeyFile is where sops reads a user's age keys on a host.
+func userKeyFile(user string) string {
+	if user == "root" {
+		return "/root/.config/sops/age/keys.txt"
+	}
+	return "/home/" + user + "/.config/sops/age/keys.txt"
+}
+
+// hostFileOf is the host's own secrets file (keycycle.yaml files.host).
+func hostFileOf(pol *policy.Policy, host string) string {
+	spec := policy.DefaultHostFile
+	if pol.Config != nil && pol.Config.Files.Host != "" {
+		spec = pol.Config.Files.Host
+	}
+	return strings.ReplaceAll(spec, "{host}", host)
+}
+
+func article(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "n"
+	}
+	return ""
+}

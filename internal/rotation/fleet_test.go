@@ -1,0 +1,210 @@
+package rotation_test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/keycycle/keycycle/internal/transport/sshtest"
+)
+
+// fleet is a secrets repository with several hosts, each with its own
+// root and its own SSH server on 127.0.0.1, reached through one
+// ssh_config; every host key is a year old and the policy allows 90 days.
+type fleet struct {
+	*fixture
+	hosts   []string
+	roots   map[string]string
+	oldKeys map[string]string
+	servers map[string]*sshtest.Server
+	sshConf string
+}
+
+// hostRootEnv tells the host wrapper which root the SSH server stands for.
+const hostRootEnv = "KEYCYCLE_TEST_HOST_ROOT"
+
+func setupFleet(t *testing.T, hosts ...string) *fleet {
+	t.Helper()
+	if _, err := exec.LookPath("ssh"); err != nil {
+		t.Skip("needs the OpenSSH client")
+	}
+	sops, err := sopsPath()
+	if err != nil {
+		t.Skipf("go tool -n sops: %v", err)
+	}
+	dir := t.TempDir()
+	fl := &fleet{fixture: &fixture{repo: filepath.Join(dir, "repo"), admin: filepath.Join(dir, "admin.key")},
+		hosts: hosts, roots: map[string]string{}, oldKeys: map[string]string{}, servers: map[string]*sshtest.Server{}}
+	adminRcp := newKey(t, fl.admin)
+	var anchors, shared, rules, keys strings.Builder
+	fmt.Fprintf(&keys, "keys:\n  - name: rain\n    recipient: %s\n    kind: admin\n    created: 2026-11-01\n", adminRcp)
+	var servers []*sshtest.Server
+	for _, h := range hosts {
+		fl.roots[h] = filepath.Join(dir, "root-"+h)
+		keyTxt := filepath.Join(fl.roots[h], "var/lib/sops-nix/key.txt")
+		rcp := newKey(t, keyTxt)
+		fl.oldKeys[h] = filepath.Join(dir, h+".old.key")
+		data, _ := os.ReadFile(keyTxt)
+		write(t, fl.oldKeys[h], string(data))
+		fmt.Fprintf(&anchors, "    - &%s %s\n", h, rcp)
+		fmt.Fprintf(&shared, "          - *%s\n", h)
+		fmt.Fprintf(&rules, "  - path_regex: sops/%s\\.yaml$\n    key_groups:\n      - age:\n          - *rain\n          - *%s\n", h, h)
+		fmt.Fprintf(&keys, "  - name: %s\n    recipient: %s\n    kind: host\n    owner: %s\n    created: 2025-06-01\n", h, rcp, h)
+		srv := sshtest.Start(t, h, []string{"PATH=/usr/bin:/bin", hostRootEnv + "=" + fl.roots[h]})
+		fl.servers[h] = srv
+		servers = append(servers, srv)
+	}
+	fl.sshConf = sshtest.WriteConfig(t, servers...)
+	write(t, filepath.Join(fl.repo, ".sops.yaml"), fmt.Sprintf(
+		"keys:\n  hosts:\n%s  users:\n    - &rain %s\ncreation_rules:\n  - path_regex: sops/shared\\.yaml$\n    key_groups:\n      - age:\n          - *rain\n%s%s",
+		anchors.String(), adminRcp, shared.String(), rules.String()))
+	var pol strings.Builder
+	pol.WriteString("hosts:\n")
+	for _, h := range hosts {
+		fmt.Fprintf(&pol, "  %s:\n    ssh: %s\n", h, h)
+	}
+	pol.WriteString("policy:\n  max_age:\n    host: 90d\n    user: 90d\n")
+	write(t, filepath.Join(fl.repo, "keycycle.yaml"), pol.String())
+	write(t, filepath.Join(fl.repo, ".keycycle/keys.yaml"), keys.String())
+	files := map[string]string{"shared": "wifi: swordfish\n"}
+	for _, h := range hosts {
+		files[h] = "secret: " + h + "-only\n"
+	}
+	for name, body := range files {
+		p := filepath.Join(fl.repo, "sops", name+".yaml")
+		write(t, p, body)
+		cmd := exec.Command(sops, "encrypt", "-i", p)
+		cmd.Dir, cmd.Env = fl.repo, append(os.Environ(), "SOPS_AGE_KEY_FILE="+fl.admin)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("sops encrypt: %v\n%s", err, out)
+		}
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl.wrapper = filepath.Join(dir, "keycycle-host")
+	write(t, fl.wrapper, fmt.Sprintf("#!/bin/sh\n%s=1 exec %q \"$@\" --root \"$%s\"\n", mainEnv, exe, hostRootEnv))
+	if err := os.Chmod(fl.wrapper, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SOPS_AGE_KEY_FILE", fl.admin)
+	t.Setenv("SOPS_AGE_KEY", "")
+	t.Setenv("KEYCYCLE_ACTOR", "test@rotation")
+	return fl
+}
+
+func (fl *fleet) dueArgs(extra ...string) []string {
+	return append([]string{"rotate", "due", "--ssh-config", fl.sshConf, "--remote-keycycle", fl.wrapper}, extra...)
+}
+
+// keyOf returns the key file of host h.
+func (fl *fleet) keyOf(h string) string {
+	return filepath.Join(fl.roots[h], "var/lib/sops-nix/key.txt")
+}
+
+// checkRotated proves, with the real sops, that each host's key opens the
+// shared file and its own, and that its old key opens neither.
+func (fl *fleet) checkRotated(t *testing.T, hosts ...string) {
+	t.Helper()
+	for _, h := range hosts {
+		for _, name := range []string{"shared", h} {
+			p := filepath.Join(fl.repo, "sops", name+".yaml")
+			if !sopsOpens(t, p, fl.keyOf(h)) {
+				t.Errorf("%s's new key does not open %s", h, name)
+			}
+			if sopsOpens(t, p, fl.oldKeys[h]) {
+				t.Errorf("%s's old key still opens %s", h, name)
+			}
+		}
+	}
+}
+
+func TestRotationDueRotatesTheFleet(t *testing.T) {
+	fl := setupFleet(t, "alpha", "bravo", "charlie")
+	// The deploy command logs when it starts and ends, and waits (at most
+	// 60 s) until a second host's deployment has started: it proves that
+	// hosts rotate side by side, and the log that at most two do.
+	logf := filepath.Join(t.TempDir(), "deploys.log")
+	deploy := fmt.Sprintf(`echo start {host} >> %[1]s; i=0; while [ $(grep -c start %[1]s) -lt 2 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; echo end {host} >> %[1]s`, logf)
+	code, out := fl.kc(t, fl.dueArgs("--dry-run")...)
+	if code != 0 || strings.Count(out, "would rotate") != 3 || !strings.Contains(out, "dry run: nothing written") {
+		t.Fatalf("due --dry-run: exit %d\n%s", code, out)
+	}
+	if len(fl.journals(t)) != 0 {
+		t.Fatal("--dry-run wrote a journal")
+	}
+	code, out = fl.kc(t, fl.dueArgs("--max-parallel", "2", "--deploy", deploy)...)
+	if code != 0 {
+		t.Fatalf("rotate due: exit %d\n%s", code, out)
+	}
+	t.Logf("rotate due:\n%s", out)
+	if !strings.Contains(out, "3 key(s) due: 3 done") {
+		t.Errorf("summary:\n%s", out)
+	}
+	fl.checkRotated(t, "alpha", "bravo", "charlie")
+	data, err := os.ReadFile(logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	running, most := 0, 0
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if strings.HasPrefix(line, "start") {
+			running++
+		} else {
+			running--
+		}
+		most = max(most, running)
+	}
+	if most != 2 {
+		t.Errorf("at most %d deployment(s) ran at once, want 2 (--max-parallel 2):\n%s", most, data)
+	}
+	if code, out := fl.kc(t, "check"); code != 0 {
+		t.Errorf("check after rotate due: exit %d\n%s", code, out)
+	}
+	if code, out := fl.kc(t, "audit", "verify"); code != 0 {
+		t.Errorf("audit verify: %s", out)
+	}
+	code, out = fl.kc(t, fl.dueArgs()...)
+	if code != 0 || !strings.Contains(out, "no key is past its policy age") {
+		t.Errorf("second rotate due: exit %d\n%s", code, out)
+	}
+}
+
+func TestRotationDueGoesOnWhenOneHostFails(t *testing.T) {
+	fl := setupFleet(t, "alpha", "bravo")
+	fl.servers["bravo"].SetFault(func(cmd string) sshtest.Fault {
+		if strings.Contains(cmd, "host verify") {
+			return sshtest.DropBefore
+		}
+		return sshtest.Run
+	})
+	code, out := fl.kc(t, fl.dueArgs("--deploy", "true", "--format", "json")...)
+	if code != 1 {
+		t.Fatalf("rotate due with bravo failing: exit %d, want 1\n%s", code, out)
+	}
+	for _, want := range []string{`"key": "alpha"`, `"result": "done"`, `"key": "bravo"`, `"result": "failed"`, `"state": "deployed"`, `"schema": "keycycle.rotate-due/v1"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("JSON summary lacks %s:\n%s", want, out)
+		}
+	}
+	fl.checkRotated(t, "alpha")
+	// bravo can still open its files with the key it has.
+	for _, name := range []string{"shared", "bravo"} {
+		if !sopsOpens(t, filepath.Join(fl.repo, "sops", name+".yaml"), fl.keyOf("bravo")) {
+			t.Fatalf("bravo cannot open %s after its failed rotation", name)
+		}
+	}
+	fl.servers["bravo"].SetFault(nil)
+	code, out = fl.kc(t, fl.dueArgs("--deploy", "true")...)
+	if code != 0 || !strings.Contains(out, "1 key(s) due: 1 done") {
+		t.Fatalf("rotate due again: exit %d\n%s", code, out)
+	}
+	fl.checkRotated(t, "alpha", "bravo")
+	if js := fl.journals(t); len(js) != 2 {
+		t.Errorf("%d journals, want 2 (the failed rotation resumed, not a new one)", len(js))
+	}
+}
