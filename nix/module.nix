@@ -130,6 +130,18 @@ in
       };
     };
 
+    userKey = lib.mkOption {
+      type = lib.types.nullOr lib.types.str;
+      default = null;
+      example = "rain";
+      description = ''
+        The user whose age key this host's secrets file keeps under keys/age
+        (`keycycle host add --user-key USER`): installs it as that user's
+        ~/.config/sops/age/keys.txt (0400), which is where `keycycle rotate`
+        of a user key expects it and verifies the new key.
+      '';
+    };
+
     audit.enable = lib.mkOption {
       type = lib.types.bool;
       default = false;
@@ -208,6 +220,14 @@ in
             Persistent = true;
             RandomizedDelaySec = "1h";
           };
+        };
+      })
+
+      (lib.mkIf (hasSops && cfg.userKey != null) {
+        sops.secrets."keys/age" = {
+          owner = cfg.userKey;
+          mode = "0400";
+          path = "${config.users.users.${cfg.userKey}.home}/.config/sops/age/keys.txt";
         };
       })
 

@@ -100,30 +100,33 @@ failing, so that a repeated rotation step gets the same key.`,
 
 func newHostVerifyCmd(e *env) *cobra.Command {
 	h := &hostKeyFlags{}
-	var key, name string
+	var key, name, recipient string
 	cmd := &cobra.Command{
-		Use:   "verify [--key PATH] [--name FILE] < FILE",
+		Use:   "verify [--key PATH] [--recipient AGE1…] [--name FILE] < FILE",
 		Short: "Prove that one key alone opens the sops file on stdin (prints ok or fail)",
 		Long: `Host verify reads a sops-encrypted file on stdin and proves that the key
 file (--key, or the host's key file) alone opens it: the data key is
 unwrapped with that key and nothing else, every value is decrypted and the
 MAC is checked. It prints "ok" or "fail: why" and never any plaintext.
---name gives the file's name, whose extension tells its format (default
+--recipient narrows a key file holding several identities (a user's
+keys.txt during a rotation) to the one of that recipient: the proof is
+then that this key alone opens the file. --name gives the file's name, whose extension tells its format (default
 YAML). Exit code 1 when the key does not open the file.`,
 		Example: `  keycycle host verify < sops/griefling.yaml
   ssh root@griefling keycycle host verify --name shared.yaml < sops/shared.yaml`,
 		Args: argsHint(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runHostVerify(e, h, key, name)
+			return runHostVerify(e, h, key, name, recipient)
 		},
 	}
 	h.register(cmd)
 	cmd.Flags().StringVar(&key, "key", "", "the key file to prove (taken as given; default the host's key file)")
 	cmd.Flags().StringVar(&name, "name", "stdin.yaml", "name of the file on stdin; its extension tells the format")
+	cmd.Flags().StringVar(&recipient, "recipient", "", "use only the key file's identity of this recipient")
 	return cmd
 }
 
-func runHostVerify(e *env, h *hostKeyFlags, key, name string) error {
+func runHostVerify(e *env, h *hostKeyFlags, key, name, recipient string) error {
 	path := key
 	if path == "" {
 		var err error
@@ -134,6 +137,12 @@ func runHostVerify(e *env, h *hostKeyFlags, key, name string) error {
 	ids, err := identityLines(path)
 	if err != nil {
 		return errorf("pass --key an age key file (AGE-SECRET-KEY-1… lines)", "%v", err)
+	}
+	if recipient != "" {
+		if ids = onlyRecipient(ids, recipient); len(ids) == 0 {
+			fmt.Fprintf(e.stdout, "fail: %s holds no identity of %s\n", path, recipient)
+			return errFindings
+		}
 	}
 	data, err := io.ReadAll(io.LimitReader(e.stdin, maxVerifyInput+1))
 	if err != nil || len(data) > maxVerifyInput {
@@ -168,6 +177,19 @@ func identityLines(path string) ([]string, error) {
 		}
 	}
 	return out, sc.Err()
+}
+
+// onlyRecipient keeps the identity lines whose recipient is r.
+func onlyRecipient(lines []string, r string) []string {
+	var out []string
+	for _, line := range lines {
+		if id, err := agekey.ParseIdentity(line); err == nil {
+			if got, err := id.Recipient(); err == nil && got == r {
+				out = append(out, line)
+			}
+		}
+	}
+	return out
 }
 
 func oneLineText(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -21,14 +21,15 @@ import (
 func newRotateCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rotate",
-		Short: "Rotate a host's key through a journaled, resumable state machine",
-		Long: `Rotate replaces a host's age key without a moment where the host cannot
-decrypt its secrets:
+		Short: "Rotate host and user keys through a journaled, resumable state machine",
+		Long: `Rotate replaces a host's age key, or a user key kept in a host's secrets
+file, without a moment where the host (or user) cannot decrypt its secrets:
 
   1 planned      the rotation is journaled in .keycycle/rotations/ID.json
-  2 new-key      the host makes the new key ('keycycle host keygen' over ssh)
+  2 new-key      a host key: the host makes it ('keycycle host keygen' over ssh);
+                 a user key: made here, kept encrypted in the host's file (keys/age)
   3 added        the new key listed beside the old one, files rekeyed
-  4 deployed     the new key installed on the host (the old one kept), then
+  4 deployed     a host key: installed on the host (the old one kept); then
                  the deploy: command of keycycle.yaml run, or you deploy and resume
   5 verified     the host proves the new key alone opens each of its files
   6 old-removed  the old key out of .sops.yaml, files rekeyed with new data keys
@@ -36,7 +37,10 @@ decrypt its secrets:
 
 Each step is recorded before the next starts and can be repeated, so after a
 crash, a lost SSH link or Ctrl-C 'rotate resume' continues; 'rotate abort'
-before step 6 puts back the old key on the host and the exact recipients.`,
+before step 6 puts back the old key and the exact recipients. 'rotate due'
+rotates every key past its policy age, several hosts at a time.
+
+A rotation that stops at a step exits 1: resume or abort it.`,
 	}
 	cmd.AddCommand(newRotateStartCmd(e), newRotateResumeCmd(e), newRotateAbortCmd(e), newRotateStatusCmd(e), newRotateDueCmd(e))
 	return cmd
@@ -52,14 +56,19 @@ func newRotateStartCmd(e *env) *cobra.Command {
 	opts := &rotateStartOptions{}
 	cmd := &cobra.Command{
 		Use:   "start KEY",
-		Short: "Start rotating a host's key (the .sops.yaml anchor KEY)",
+		Short: "Start rotating a host's key or a user key (the .sops.yaml anchor KEY)",
 		Long: `Rotate start plans the rotation of the key &KEY, journals it and runs it
 through every step it can. The host is reached with the system ssh at
 keycycle.yaml's hosts.NAME.ssh (or --ssh, or the host's name), where
 'keycycle host …' must be installed. A second rotation of a key with one
-open is refused.`,
+open is refused.
+
+KEY is a host's key, or a user key whose private half its host's file
+keeps under keys/age (kind and owner from .keycycle/keys.yaml, else a
+USER_HOST name); admin and backup keys are rotated by hand.`,
 		Example: `  keycycle rotate start griefling
-  keycycle rotate start griefling --ssh root@192.0.2.10 --deploy 'nixos-rebuild switch --flake .#{host} --target-host {ssh}'`,
+  keycycle rotate start griefling --ssh root@192.0.2.10 --deploy 'nixos-rebuild switch --flake .#{host} --target-host {ssh}'
+  keycycle rotate start rain_griefling`,
 		Args: argsHint(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRotateStart(cmd.Context(), opts, e.stdout, args[0])

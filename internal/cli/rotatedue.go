@@ -44,9 +44,9 @@ The changes to the repository take turns; what happens on the hosts and
 the deploy commands run side by side. Keys of other kinds than host and
 user keys are listed as skipped: rotate them by hand.
 
-Exit codes: 0 every due key rotated (or waiting for your deployment),
-1 a rotation failed (the summary says where; 'keycycle rotate due' again
-resumes it), 2 cannot run.`,
+It exits 0 when every due key is rotated (or waits for your deployment),
+1 when a rotation failed (the summary says where; 'keycycle rotate due'
+again resumes it).`,
 		Example: `  keycycle rotate due --dry-run
   keycycle rotate due --max-parallel 4 --deploy 'nixos-rebuild switch --flake .#{host} --target-host {ssh}'
   keycycle rotate due --format json > rotations.json`,

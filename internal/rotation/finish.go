@@ -59,7 +59,15 @@ func (r *Runner) Abort(ctx context.Context, j *Journal) error {
 		return fmt.Errorf("rotation %s is past %s: the old key is out of the repository, so it can only be finished ('keycycle rotate resume %s')", j.ID, OldRemoved, j.ID)
 	}
 	// The host first: while files still list both keys, either key works.
-	if out, err := r.host(ctx, j, nil, "host", "restore-key"); err != nil {
+	// A user key has nothing on the host but what deployments put there.
+	if j.Kind == KindUser {
+		r.repo.Lock()
+		err := r.unstageUserKey(ctx, j)
+		r.repo.Unlock()
+		if err != nil {
+			return err
+		}
+	} else if out, err := r.host(ctx, j, nil, "host", "restore-key"); err != nil {
 		return fmt.Errorf("cannot restore the old key on %s: %w", j.Host, err)
 	} else if j.State.Index() >= Deployed.Index() && lastField(out) != j.Old {
 		return fmt.Errorf("after restore-key the key on %s is %q, not the old key %s", j.Host, lastField(out), j.Old)

@@ -1,13 +1,18 @@
 package rotation_test
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/keycycle/keycycle/internal/cli"
 	"github.com/keycycle/keycycle/internal/transport/sshtest"
 )
 
@@ -21,12 +26,24 @@ type fleet struct {
 	oldKeys map[string]string
 	servers map[string]*sshtest.Server
 	sshConf string
+	// user is the user key's anchor (USER_HOST), userKeyTxt its keys.txt
+	// on the host, oldUserKey a copy of its first private half.
+	user, userKeyTxt, oldUserKey string
 }
 
 // hostRootEnv tells the host wrapper which root the SSH server stands for.
 const hostRootEnv = "KEYCYCLE_TEST_HOST_ROOT"
 
 func setupFleet(t *testing.T, hosts ...string) *fleet {
+	t.Helper()
+	return setupFleetWith(t, "", hosts...)
+}
+
+// setupFleetWith is setupFleet; with user set, the first host also keeps
+// a year-old user key &USER_HOST: its private half is in sops/HOST.yaml
+// under keys/age and in the user's keys.txt on the host, as sops-nix
+// deployed it.
+func setupFleetWith(t *testing.T, user string, hosts ...string) *fleet {
 	t.Helper()
 	if _, err := exec.LookPath("ssh"); err != nil {
 		t.Skip("needs the OpenSSH client")
@@ -58,9 +75,35 @@ func setupFleet(t *testing.T, hosts ...string) *fleet {
 		servers = append(servers, srv)
 	}
 	fl.sshConf = sshtest.WriteConfig(t, servers...)
+	users := ""
+	files := map[string]string{"shared": "wifi: swordfish\n"}
+	for _, h := range hosts {
+		files[h] = "secret: " + h + "-only\n"
+	}
+	if user != "" {
+		h := hosts[0]
+		fl.user = user + "_" + h
+		fl.userKeyTxt = filepath.Join(fl.roots[h], "home", user, ".config/sops/age/keys.txt")
+		rcp := newKey(t, fl.userKeyTxt)
+		fl.oldUserKey = filepath.Join(dir, "user.old.key")
+		data, _ := os.ReadFile(fl.userKeyTxt)
+		write(t, fl.oldUserKey, string(data))
+		users = fmt.Sprintf("    - &%s %s\n", fl.user, rcp)
+		files[h] += "keys:\n    age: " + strings.TrimSpace(string(data)) + "\n"
+		shared.WriteString("          - *" + fl.user + "\n")
+		rules.Reset()
+		for i, h := range hosts {
+			extra := ""
+			if i == 0 {
+				extra = "          - *" + fl.user + "\n"
+			}
+			fmt.Fprintf(&rules, "  - path_regex: sops/%s\\.yaml$\n    key_groups:\n      - age:\n          - *rain\n          - *%s\n%s", h, h, extra)
+		}
+		fmt.Fprintf(&keys, "  - name: %s\n    recipient: %s\n    kind: user\n    owner: %s\n    created: 2025-06-01\n", fl.user, rcp, h)
+	}
 	write(t, filepath.Join(fl.repo, ".sops.yaml"), fmt.Sprintf(
-		"keys:\n  hosts:\n%s  users:\n    - &rain %s\ncreation_rules:\n  - path_regex: sops/shared\\.yaml$\n    key_groups:\n      - age:\n          - *rain\n%s%s",
-		anchors.String(), adminRcp, shared.String(), rules.String()))
+		"keys:\n  hosts:\n%s  users:\n    - &rain %s\n%screation_rules:\n  - path_regex: sops/shared\\.yaml$\n    key_groups:\n      - age:\n          - *rain\n%s%s",
+		anchors.String(), adminRcp, users, shared.String(), rules.String()))
 	var pol strings.Builder
 	pol.WriteString("hosts:\n")
 	for _, h := range hosts {
@@ -69,10 +112,6 @@ func setupFleet(t *testing.T, hosts ...string) *fleet {
 	pol.WriteString("policy:\n  max_age:\n    host: 90d\n    user: 90d\n")
 	write(t, filepath.Join(fl.repo, "keycycle.yaml"), pol.String())
 	write(t, filepath.Join(fl.repo, ".keycycle/keys.yaml"), keys.String())
-	files := map[string]string{"shared": "wifi: swordfish\n"}
-	for _, h := range hosts {
-		files[h] = "secret: " + h + "-only\n"
-	}
 	for name, body := range files {
 		p := filepath.Join(fl.repo, "sops", name+".yaml")
 		write(t, p, body)
@@ -95,6 +134,15 @@ func setupFleet(t *testing.T, hosts ...string) *fleet {
 	t.Setenv("SOPS_AGE_KEY", "")
 	t.Setenv("KEYCYCLE_ACTOR", "test@rotation")
 	return fl
+}
+
+// kcSplit runs keycycle in this process; stdout and stderr apart.
+func (fl *fleet) kcSplit(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	args = append(args, "--repo", fl.repo)
+	code := cli.Main(context.Background(), args, strings.NewReader(""), &out, &errOut)
+	return code, out.String(), errOut.String()
 }
 
 func (fl *fleet) dueArgs(extra ...string) []string {
@@ -174,24 +222,47 @@ func TestRotationDueRotatesTheFleet(t *testing.T) {
 	}
 }
 
+// TestRotationDueGoesOnWhenOneHostFails rotates alpha's host key and the
+// user key it keeps, while bravo's link drops at verification: bravo's
+// rotation stops there, the others finish, and the next 'rotate due'
+// resumes bravo's.
 func TestRotationDueGoesOnWhenOneHostFails(t *testing.T) {
-	fl := setupFleet(t, "alpha", "bravo")
+	fl := setupFleetWith(t, "rain", "alpha", "bravo")
 	fl.servers["bravo"].SetFault(func(cmd string) sshtest.Fault {
 		if strings.Contains(cmd, "host verify") {
 			return sshtest.DropBefore
 		}
 		return sshtest.Run
 	})
-	code, out := fl.kc(t, fl.dueArgs("--deploy", "true", "--format", "json")...)
+	deploy := "if [ {host} = alpha ]; then " + fl.deployUserKey(t) + "; fi"
+	code, out, errOut := fl.kcSplit(t, fl.dueArgs("--deploy", deploy, "--format", "json")...)
 	if code != 1 {
-		t.Fatalf("rotate due with bravo failing: exit %d, want 1\n%s", code, out)
+		t.Fatalf("rotate due with bravo failing: exit %d, want 1\n%s%s", code, out, errOut)
 	}
-	for _, want := range []string{`"key": "alpha"`, `"result": "done"`, `"key": "bravo"`, `"result": "failed"`, `"state": "deployed"`, `"schema": "keycycle.rotate-due/v1"`} {
-		if !strings.Contains(out, want) {
-			t.Errorf("JSON summary lacks %s:\n%s", want, out)
-		}
+	var sum struct {
+		Schema string `json:"schema"`
+		Keys   []struct {
+			Key, Kind, Host, Result, State string
+		} `json:"keys"`
+	}
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatalf("JSON summary: %v\n%s", err, out)
+	}
+	got := map[string]string{}
+	for _, k := range sum.Keys {
+		got[k.Key] = k.Kind + " " + k.Host + " " + k.Result + " " + k.State
+	}
+	want := map[string]string{"alpha": "host alpha done done", "rain_alpha": "user alpha done done", "bravo": "host bravo failed deployed"}
+	if sum.Schema != "keycycle.rotate-due/v1" || !maps.Equal(got, want) {
+		t.Fatalf("summary %s %v, want %v\n%s", sum.Schema, got, want, out)
 	}
 	fl.checkRotated(t, "alpha")
+	for _, name := range []string{"shared", "alpha"} {
+		p := filepath.Join(fl.repo, "sops", name+".yaml")
+		if !sopsOpens(t, p, fl.userKeyTxt) || sopsOpens(t, p, fl.oldUserKey) {
+			t.Errorf("%s: the user's new key must open it, and the old one not", name)
+		}
+	}
 	// bravo can still open its files with the key it has.
 	for _, name := range []string{"shared", "bravo"} {
 		if !sopsOpens(t, filepath.Join(fl.repo, "sops", name+".yaml"), fl.keyOf("bravo")) {
@@ -204,7 +275,7 @@ func TestRotationDueGoesOnWhenOneHostFails(t *testing.T) {
 		t.Fatalf("rotate due again: exit %d\n%s", code, out)
 	}
 	fl.checkRotated(t, "alpha", "bravo")
-	if js := fl.journals(t); len(js) != 2 {
-		t.Errorf("%d journals, want 2 (the failed rotation resumed, not a new one)", len(js))
+	if js := fl.journals(t); len(js) != 3 {
+		t.Errorf("%d journals, want 3 (the failed rotation resumed, not a new one)", len(js))
 	}
 }

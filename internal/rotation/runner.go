@@ -133,6 +133,9 @@ func (r *Runner) host(ctx context.Context, j *Journal, stdin []byte, argv ...str
 // makeKey has the host make the new key (or give back the one it made
 // before a crash) and records its recipient.
 func (r *Runner) makeKey(ctx context.Context, j *Journal) (string, error) {
+	if j.Kind == KindUser {
+		return r.makeUserKey(ctx, j)
+	}
 	out, err := r.host(ctx, j, nil, "host", "keygen", "--reuse")
 	if err != nil {
 		return "", err
@@ -222,23 +225,33 @@ func appendRecipients(list []audit.Recipient, ids []string, j *Journal) []audit.
 // rollback), then runs the deploy command, or asks the operator to
 // deploy and waits for resume.
 func (r *Runner) deploy(ctx context.Context, j *Journal) (string, error) {
-	out, err := r.host(ctx, j, nil, "host", "install-key")
-	if err != nil {
-		return "", err
+	what := "new key in " + j.HostFile
+	if j.Kind != KindUser {
+		out, err := r.host(ctx, j, nil, "host", "install-key")
+		if err != nil {
+			return "", err
+		}
+		if got := lastField(out); got != j.New {
+			return "", fmt.Errorf("the key installed on %s is %q, not the new key %s", j.Host, got, j.New)
+		}
+		what = "new key installed"
 	}
-	if got := lastField(out); got != j.New {
-		return "", fmt.Errorf("the key installed on %s is %q, not the new key %s", j.Host, got, j.New)
-	}
+	return r.runDeploy(ctx, j, what)
+}
+
+// runDeploy runs the deploy command, or asks the operator to deploy and
+// waits for resume.
+func (r *Runner) runDeploy(ctx context.Context, j *Journal, what string) (string, error) {
 	if j.Deploy == "" {
 		if j.DeployAsked {
-			return "new key installed; deployment done by the operator", nil
+			return what + "; deployment done by the operator", nil
 		}
 		j.DeployAsked = true
 		if err := r.Save(j, "waiting for the operator to deploy"); err != nil {
 			return "", err
 		}
-		fmt.Fprintf(r.Out, "%s: the new key is installed on %s. Deploy the repository to it now\n"+
-			"(e.g. nixos-rebuild switch), then run: keycycle rotate resume %s\n", j.ID, j.Host, j.ID)
+		fmt.Fprintf(r.Out, "%s: %s. Deploy the repository to %s now\n"+
+			"(e.g. nixos-rebuild switch), then run: keycycle rotate resume %s\n", j.ID, what, j.Host, j.ID)
 		return "", ErrWaiting
 	}
 	cmdline := strings.NewReplacer("{host}", j.Host, "{ssh}", j.Remote.SSH).Replace(j.Deploy)
@@ -246,12 +259,12 @@ func (r *Runner) deploy(ctx context.Context, j *Journal) (string, error) {
 	cmd.Dir = filepath.Dir(r.ConfigPath)
 	lines := &linePrefixer{w: r.Out, prefix: j.Host + ": "}
 	cmd.Stdout, cmd.Stderr = lines, lines
-	err = cmd.Run()
+	err := cmd.Run()
 	lines.flush()
 	if err != nil {
 		return "", fmt.Errorf("deploy command %q: %v", cmdline, err)
 	}
-	return "new key installed; deployed with " + cmdline, nil
+	return what + "; deployed with " + cmdline, nil
 }
 
 // verify has the host prove that its key file, the new key alone, opens
@@ -267,7 +280,7 @@ func (r *Runner) verify(ctx context.Context, j *Journal) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		out, err := r.host(ctx, j, data, "host", "verify", "--name", filepath.Base(rel))
+		out, err := r.host(ctx, j, data, "host", "verify", "--name", filepath.Base(rel), "--recipient", j.New)
 		var ee *transport.ExitError
 		if errors.As(err, &ee) && ee.Code == 1 {
 			return "", fmt.Errorf("%s cannot open %s with the new key alone: %s", j.Host, rel, out)
@@ -286,22 +299,44 @@ func (r *Runner) verify(ctx context.Context, j *Journal) (string, error) {
 // finish retires the old key: in .keycycle/keys.yaml, and on the host
 // (the kept key deleted).
 func (r *Runner) finish(ctx context.Context, j *Journal) (string, error) {
-	if _, err := r.host(ctx, j, nil, "host", "retire-key"); err != nil {
+	where := "on " + j.Host
+	if j.Kind == KindUser {
+		where = "in " + j.HostFile
+	} else if _, err := r.host(ctx, j, nil, "host", "retire-key"); err != nil {
 		return "", err
 	}
+	if err := r.retire(ctx, j); err != nil {
+		return "", err
+	}
+	if j.Kind == KindUser {
+		// The user's keys.txt holds both keys until the next deployment.
+		if j.Deploy == "" {
+			fmt.Fprintf(r.Out, "%s: %s\n", j.ID, userDeployNote(j))
+		} else if _, err := r.runDeploy(ctx, j, ""); err != nil {
+			return "", err
+		}
+	}
+	return "old key retired " + where + " and in " + keysFile, nil
+}
+
+// retire is the repository side of finish: keys.yaml, a user key's
+// file, the audit entry.
+func (r *Runner) retire(ctx context.Context, j *Journal) error {
 	r.repo.Lock()
 	defer r.repo.Unlock()
+	if j.Kind == KindUser {
+		if err := r.finishUserKey(ctx, j); err != nil {
+			return err
+		}
+	}
 	changed, err := retireInKeys(filepath.Dir(r.ConfigPath), j, r.now())
 	if err != nil {
-		return "", err
+		return err
 	}
 	var paths []string
 	if changed {
 		paths = append(paths, keysFile)
 	}
 	e := audit.Entry{Note: "rotation " + j.ID + ": done; old key " + j.Old + " retired", Files: paths}
-	if err := r.Record(ctx, e, "keycycle: rotate "+j.Key+": done", paths); err != nil {
-		return "", err
-	}
-	return "old key retired on " + j.Host + " and in " + keysFile, nil
+	return r.Record(ctx, e, "keycycle: rotate "+j.Key+": done", paths)
 }

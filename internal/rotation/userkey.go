@@ -1,0 +1,145 @@
+package rotation
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"filippo.io/age"
+
+	"github.com/keycycle/keycycle/internal/agekey"
+	"github.com/keycycle/keycycle/internal/audit"
+	"github.com/keycycle/keycycle/internal/failpoint"
+	"github.com/keycycle/keycycle/internal/fsutil"
+	"github.com/keycycle/keycycle/internal/sopsfile"
+)
+
+// A user key is made here, by the operator, and its private half is kept
+// encrypted in the host's secrets file under keys/age, which sops-nix
+// deploys to the user's keys.txt. While a rotation runs, keys/age holds
+// the new identity first, under a marker comment naming the rotation,
+// then the old value unchanged: after a deployment the user's keys.txt
+// has both keys, so the user can decrypt whatever the files list. At done
+// keys/age is the new identity alone; abort takes the marked lines off
+// again, leaving the old value exactly.
+
+// userKeyPath is where the host's file keeps a user key's private half.
+func userKeyPath() []string { return []string{"keys", "age"} }
+
+// newKeyMarker is the comment line above the new identity in keys/age.
+func newKeyMarker(j *Journal) string { return "# keycycle: new key of rotation " + j.ID }
+
+// makeUserKey makes the new user key and stores it encrypted in the
+// host's file beside the old one; after a crash it finds it there again.
+func (r *Runner) makeUserKey(ctx context.Context, j *Journal) (string, error) {
+	r.repo.Lock()
+	defer r.repo.Unlock()
+	cur, err := r.userKeyValue(j)
+	if err != nil {
+		return "", err
+	}
+	if rcp, ok := stagedUserKey(cur, j); ok {
+		j.New = rcp
+		return "new key " + j.New + " (made before) kept in " + j.HostFile, nil
+	}
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		return "", err
+	}
+	value := newKeyMarker(j) + "\n" + id.String() + "\n" + cur
+	if err := r.setUserKey(ctx, j, value, "new user key kept beside the old in "+j.HostFile); err != nil {
+		return "", err
+	}
+	j.New = id.Recipient().String()
+	return "new key " + j.New + " made here, kept encrypted in " + j.HostFile, nil
+}
+
+// stagedUserKey returns the recipient of the new identity a rotation put
+// in keys/age, if it is there.
+func stagedUserKey(value string, j *Journal) (string, bool) {
+	rest, ok := strings.CutPrefix(value, newKeyMarker(j)+"\n")
+	if !ok {
+		return "", false
+	}
+	line, _, _ := strings.Cut(rest, "\n")
+	id, err := agekey.ParseIdentity(line)
+	if err != nil {
+		return "", false
+	}
+	rcp, err := id.Recipient()
+	return rcp, err == nil
+}
+
+// userKeyValue returns keys/age of the host's file, decrypted in memory
+// ("" when it is not there).
+func (r *Runner) userKeyValue(j *Journal) (string, error) {
+	abs := filepath.Join(filepath.Dir(r.ConfigPath), filepath.FromSlash(j.HostFile))
+	data, err := os.ReadFile(abs)
+	if err != nil {
+		return "", err
+	}
+	v, _, err := sopsfile.GetString(abs, data, userKeyPath(), sopsfile.EditOptions{ConfigPath: r.ConfigPath, Identities: r.Identities})
+	return v, err
+}
+
+// setUserKey replaces keys/age in the host's file (verified, atomic) and
+// records it. The caller holds r.repo.
+func (r *Runner) setUserKey(ctx context.Context, j *Journal, value, what string) error {
+	abs := filepath.Join(filepath.Dir(r.ConfigPath), filepath.FromSlash(j.HostFile))
+	data, err := os.ReadFile(abs)
+	if err != nil {
+		return err
+	}
+	st, err := os.Stat(abs)
+	if err != nil {
+		return err
+	}
+	out, err := sopsfile.SetString(abs, data, userKeyPath(), value, sopsfile.EditOptions{ConfigPath: r.ConfigPath, Identities: r.Identities})
+	if err != nil {
+		return err
+	}
+	if err := fsutil.WriteFileAtomic(abs, out, st.Mode().Perm()); err != nil {
+		return err
+	}
+	failpoint.Hit("change.file")
+	e := audit.Entry{Note: "rotation " + j.ID + ": " + what, Files: []string{j.HostFile}}
+	return r.Record(ctx, e, "keycycle: rotate "+j.Key+": "+what, []string{j.HostFile})
+}
+
+// finishUserKey leaves the new identity alone in keys/age, once the old
+// key is out of every file.
+func (r *Runner) finishUserKey(ctx context.Context, j *Journal) error {
+	cur, err := r.userKeyValue(j)
+	if err != nil {
+		return err
+	}
+	rest, ok := strings.CutPrefix(cur, newKeyMarker(j)+"\n")
+	if !ok {
+		return nil // done before
+	}
+	line, _, _ := strings.Cut(rest, "\n")
+	return r.setUserKey(ctx, j, line, "old user key dropped from "+j.HostFile)
+}
+
+// unstageUserKey takes the new identity out of keys/age (abort): the old
+// value is left exactly as it was.
+func (r *Runner) unstageUserKey(ctx context.Context, j *Journal) error {
+	cur, err := r.userKeyValue(j)
+	if err != nil {
+		return err
+	}
+	rest, ok := strings.CutPrefix(cur, newKeyMarker(j)+"\n")
+	if !ok {
+		return nil
+	}
+	_, old, _ := strings.Cut(rest, "\n")
+	return r.setUserKey(ctx, j, old, "rotation aborted, new user key dropped from "+j.HostFile)
+}
+
+// userDeployNote tells the operator what the user's key file holds after
+// the rotation.
+func userDeployNote(j *Journal) string {
+	return fmt.Sprintf("%s keeps only the new key; deploy %s again so that %s drops the old one", j.HostFile, j.Host, j.KeyFile)
+}
