@@ -11,6 +11,7 @@ import (
 	"github.com/keycycle/keycycle/internal/audit"
 	"github.com/keycycle/keycycle/internal/fsutil"
 	"github.com/keycycle/keycycle/internal/policy"
+	"github.com/keycycle/keycycle/internal/sopsconfig"
 )
 
 const keysFile = policy.KeysFile
@@ -57,6 +58,14 @@ func (r *Runner) Abort(ctx context.Context, j *Journal) error {
 	}
 	if j.State.Index() >= OldRemoved.Index() {
 		return fmt.Errorf("rotation %s is past %s: the old key is out of the repository, so it can only be finished ('keycycle rotate resume %s')", j.ID, OldRemoved, j.ID)
+	}
+	// Step 6 writes .sops.yaml first: once &KEY is the new key there, some
+	// files may have lost the old key (with new data keys), and putting
+	// the old key back on the host would lock it out of them.
+	if cfg, err := sopsconfig.Load(r.ConfigPath); err != nil {
+		return err
+	} else if a, ok := cfg.AnchorByName(j.Key); !ok || a.Value != j.Old {
+		return fmt.Errorf("step %s of rotation %s has begun (&%s is no longer the old key in .sops.yaml), so it can only be finished ('keycycle rotate resume %s')", OldRemoved, j.ID, j.Key, j.ID)
 	}
 	// The host first: while files still list both keys, either key works.
 	// A user key has nothing on the host but what deployments put there.
