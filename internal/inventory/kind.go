@@ -4,6 +4,8 @@ import (
 	"path"
 	"regexp"
 	"strings"
+
+	"github.com/keycycle/keycycle/internal/policy"
 )
 
 // hints is what guessKind learns from the repository as a whole.
@@ -25,54 +27,14 @@ func (h *hints) addPath(rel string) {
 	}
 }
 
-// groupKind classifies a group name under keys:.
-func groupKind(g string) Kind {
-	g = strings.ToLower(strings.TrimRight(g, ":"))
-	switch {
-	case strings.Contains(g, "admin"):
-		return KindAdmin
-	case strings.Contains(g, "backup") || strings.Contains(g, "recovery"):
-		return KindBackup
-	case containsAny(g, "host", "server", "machine", "node", "system"):
-		return KindHost
-	case containsAny(g, "user", "people", "person", "member", "human"):
-		return KindUser
-	}
-	return KindUnknown
-}
-
-func containsAny(s string, subs ...string) bool {
-	for _, x := range subs {
-		if strings.Contains(s, x) {
-			return true
-		}
-	}
-	return false
-}
-
-// guessKind guesses a key's role: from the innermost group that names
-// one, else from its name (admin, backup; a host file or rule path
-// named after it; user_host style names are user keys).
+// guessKind guesses a key's role with the rules keys.yaml uses
+// (policy.GuessKind): the innermost group that names one, else its name
+// (admin, backup; a host file or rule path named after it; user_host
+// style names are user keys).
 func (h *hints) guessKind(name string, group []string) Kind {
-	for i := len(group) - 1; i >= 0; i-- {
-		if k := groupKind(group[i]); k != KindUnknown {
-			return k
-		}
-	}
 	n := strings.ToLower(strings.TrimRight(name, ":"))
-	switch {
-	case n == "":
-		return KindUnknown
-	case strings.Contains(n, "admin"):
-		return KindAdmin
-	case strings.Contains(n, "backup") || strings.Contains(n, "recovery"):
-		return KindBackup
-	case h.hostNames[n] || h.inRegex(n):
-		return KindHost
-	case strings.Contains(n, "_") || strings.HasPrefix(n, "user"):
-		return KindUser
-	}
-	return KindUnknown
+	hosts := map[string]bool{n: n != "" && (h.hostNames[n] || h.inRegex(n))}
+	return Kind(policy.GuessKind(n, group, hosts))
 }
 
 // inRegex reports whether a rule's path_regex names n as a whole word.
