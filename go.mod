@@ -7,7 +7,6 @@ require (
 	filippo.io/edwards25519 v1.2.0
 	github.com/getsops/sops/v3 v3.13.3
 	github.com/gofrs/flock v0.13.2
-	github.com/google/renameio/v2 v2.0.2
 	github.com/prometheus/client_golang v1.23.2
 	github.com/prometheus/common v0.66.1
 	github.com/rogpeppe/go-internal v1.16.0

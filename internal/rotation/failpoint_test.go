@@ -45,9 +45,16 @@ func buildFailpointKeycycle(t *testing.T, dir string) string {
 }
 
 // runFailpoint runs the failpoint build of keycycle as the operator
-// (rotate start) with KEYCYCLE_FAILPOINT=point. It is a real keycycle:
-// the test binary's main switch is left out of its environment.
+// (rotate start) with KEYCYCLE_FAILPOINT=point.
 func (f *fixture) runFailpoint(t *testing.T, bin, point string) (*os.ProcessState, string) {
+	t.Helper()
+	return runAtFailpoint(t, bin, point, append(f.startArgs(), "--repo", f.repo)...)
+}
+
+// runAtFailpoint runs the failpoint build of keycycle with args and
+// KEYCYCLE_FAILPOINT=point. It is a real keycycle: the test binary's main
+// switch is left out of its environment.
+func runAtFailpoint(t *testing.T, bin, point string, args ...string) (*os.ProcessState, string) {
 	t.Helper()
 	var env []string
 	for _, kv := range os.Environ() {
@@ -56,7 +63,7 @@ func (f *fixture) runFailpoint(t *testing.T, bin, point string) (*os.ProcessStat
 		}
 	}
 	var out bytes.Buffer
-	cmd := exec.Command(bin, append(f.startArgs(), "--repo", f.repo)...)
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(env, fpEnv+"="+point)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	_ = cmd.Run()

@@ -41,7 +41,13 @@ func (r *Runner) makeUserKey(ctx context.Context, j *Journal) (string, error) {
 		return "", err
 	}
 	if rcp, ok := stagedUserKey(cur, j); ok {
+		// Written before a crash, perhaps not recorded: record it now.
 		j.New = rcp
+		what := "new user key found in " + j.HostFile + " (written before a restart)"
+		e := audit.Entry{Note: "rotation " + j.ID + ": " + what, Files: []string{j.HostFile}}
+		if err := r.Record(ctx, e, "keycycle: rotate "+j.Key+": "+what, []string{j.HostFile}); err != nil {
+			return "", err
+		}
 		return "new key " + j.New + " (made before) kept in " + j.HostFile, nil
 	}
 	id, err := age.GenerateX25519Identity()
