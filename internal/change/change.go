@@ -8,10 +8,14 @@
 package change
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"filippo.io/age"
@@ -72,18 +76,27 @@ type FileResult struct {
 	Readable []string `json:"exposed_secrets,omitempty"`
 	output   []byte
 	mode     os.FileMode
+	// input is the hash of the bytes the rekey started from.
+	input [sha256.Size]byte
 }
 
 // Plan is a verified change, ready to apply.
 type Plan struct {
 	req   Request
 	Files []FileResult `json:"files"`
+	// Stray lists the sops files that a RotateFor recipient can open but
+	// that no creation rule matches: they cannot be rekeyed, so the
+	// revoked key keeps opening them until someone moves or deletes them.
+	Stray []string `json:"stray,omitempty"`
 }
 
 // Prepare computes and verifies the whole change in memory. The new
 // config is written to a temporary file beside .sops.yaml while it runs
 // (sops's rule loader reads a path) and removed before Prepare returns.
 func Prepare(req Request) (*Plan, error) {
+	if err := checkPaths(req); err != nil {
+		return nil, err
+	}
 	cfg, err := sopsconfig.Parse(req.ConfigPath, req.NewConfig)
 	if err != nil {
 		return nil, fmt.Errorf("the new .sops.yaml does not parse: %w", err)
@@ -135,13 +148,53 @@ func Prepare(req Request) (*Plan, error) {
 	if len(failures) > 0 {
 		return nil, &Error{Files: failures}
 	}
+	if len(req.RotateFor) > 0 {
+		if p.Stray, err = p.strays(cfg, root); err != nil {
+			return nil, err
+		}
+	}
 	sort.SliceStable(p.Files, func(i, j int) bool { return p.Files[i].Rel < p.Files[j].Rel })
 	return p, nil
+}
+
+// checkPaths refuses paths outside the repository, and a file both
+// created and deleted.
+func checkPaths(req Request) error {
+	seen := map[string]string{}
+	check := func(rel, what string) error {
+		if !filepath.IsLocal(filepath.FromSlash(rel)) {
+			return fmt.Errorf("%s %q is not a path inside the repository", what, rel)
+		}
+		if prev, ok := seen[rel]; ok && prev != what {
+			return fmt.Errorf("%s is both %s and %s in one change", rel, prev, what)
+		}
+		seen[rel] = what
+		return nil
+	}
+	for _, f := range req.Create {
+		if err := check(f.Rel, "created"); err != nil {
+			return err
+		}
+	}
+	for _, rel := range req.Delete {
+		if err := check(rel, "deleted"); err != nil {
+			return err
+		}
+	}
+	for _, f := range req.Public {
+		if err := check(f.Rel, "written"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Error lists the files a change could not be prepared for; nothing was
 // written.
 type Error struct{ Files []error }
+
+// Unwrap gives errors.Is and errors.As the failures of each file.
+func (e *Error) Unwrap() []error { return e.Files }
 
 func (e *Error) Error() string {
 	msg := fmt.Sprintf("nothing was changed: %d file(s) cannot be rekeyed", len(e.Files))
@@ -171,8 +224,10 @@ func writeTempConfig(configPath string, data []byte) (string, error) {
 func (p *Plan) creates(root, tmpConfig string) error {
 	for _, nf := range p.req.Create {
 		abs := filepath.Join(root, filepath.FromSlash(nf.Rel))
-		if _, err := os.Stat(abs); err == nil {
+		if _, err := os.Lstat(abs); err == nil {
 			continue
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%s: cannot create it: %w", nf.Rel, err)
 		}
 		w, err := sopsfile.WantedFor(tmpConfig, abs)
 		if err != nil {
@@ -193,9 +248,32 @@ func (p *Plan) creates(root, tmpConfig string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", nf.Rel, err)
 		}
+		if err := verifyCreated(abs, enc, w.Recipients()); err != nil {
+			return fmt.Errorf("%s: refusing to write: %w", nf.Rel, err)
+		}
 		p.Files = append(p.Files, FileResult{Rel: nf.Rel, Action: "create", Added: w.Recipients(), output: enc, mode: 0o644})
 	}
 	return nil
+}
+
+// verifyCreated reads a new file back: it parses as a sops file and lists
+// exactly the recipients its rule wants.
+func verifyCreated(abs string, data []byte, want []string) error {
+	f, err := sopsfile.Parse(abs, data)
+	if err != nil {
+		return err
+	}
+	got := f.Meta.Recipients()
+	if !slices.Equal(sorted(got), sorted(want)) {
+		return fmt.Errorf("the new file lists %v, its rule wants %v", got, want)
+	}
+	return nil
+}
+
+func sorted(list []string) []string {
+	out := slices.Clone(list)
+	slices.Sort(out)
+	return out
 }
 
 // rekey plans one existing file; nil means it needs nothing.
@@ -220,14 +298,15 @@ func (p *Plan) rekey(root, rel, tmpConfig string, cache *sopsfile.RuleCache, rul
 		exposed = p.exposed(f)
 	}
 	res, err := sopsfile.Rekey(abs, data, sopsfile.RekeyOptions{ConfigPath: tmpConfig,
-		Identities: p.req.Identities, RotateDataKey: len(exposed) > 0, Cache: cache, Rule: rule})
+		Identities: p.req.Identities, RotateDataKey: exposed != nil, Cache: cache, Rule: rule})
 	if err != nil {
 		return nil, err
 	}
 	if !res.Changed {
 		return nil, nil
 	}
-	fr := &FileResult{Rel: rel, Action: "rekey", DataKeyRotated: res.DataKeyRotated, output: res.Output, mode: st.Mode().Perm()}
+	fr := &FileResult{Rel: rel, Action: "rekey", DataKeyRotated: res.DataKeyRotated, output: res.Output, mode: st.Mode().Perm(),
+		input: sha256.Sum256(data)}
 	for _, k := range res.Added {
 		fr.Added = append(fr.Added, k.ID)
 	}
@@ -236,6 +315,22 @@ func (p *Plan) rekey(root, rel, tmpConfig string, cache *sopsfile.RuleCache, rul
 	}
 	fr.Readable = exposed
 	return fr, nil
+}
+
+// strays returns the files no rule matches that a RotateFor recipient
+// can open.
+func (p *Plan) strays(cfg *sopsconfig.Config, root string) ([]string, error) {
+	rels, err := repo.StrayFiles(p.req.ConfigPath, cfg, p.req.Exclude)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, rel := range rels {
+		if f, err := sopsfile.Read(filepath.Join(root, filepath.FromSlash(rel))); err == nil && p.exposed(f) != nil {
+			out = append(out, rel)
+		}
+	}
+	return out, nil
 }
 
 // exposed returns the secret paths of f when a RotateFor recipient can
@@ -260,10 +355,16 @@ func (p *Plan) exposed(f *repo.File) []string {
 	return nil
 }
 
-// Apply writes the plan: the new .sops.yaml first, then every file
-// atomically, then the deletions. It stops at the first error; what was
-// written stays consistent (see the package doc).
+// Apply writes the plan: the new .sops.yaml first, then the public
+// files, every secrets file atomically, and the deletions last. Before
+// the first write it checks that .sops.yaml and every file to rekey are
+// still the bytes Prepare read (nothing is written otherwise). It stops
+// at the first error; what was written stays consistent (see the package
+// doc).
 func (p *Plan) Apply() error {
+	if err := p.unchanged(); err != nil {
+		return err
+	}
 	if err := fsutil.WriteFileAtomic(p.req.ConfigPath, p.req.NewConfig, configMode(p.req.ConfigPath)); err != nil {
 		return err
 	}
@@ -275,18 +376,54 @@ func (p *Plan) Apply() error {
 		}
 	}
 	for _, f := range p.Files {
-		abs := filepath.Join(root, filepath.FromSlash(f.Rel))
-		switch f.Action {
-		case "delete":
-			if err := os.Remove(abs); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return err
-			}
-		default:
-			if err := fsutil.WriteFileAtomic(abs, f.output, f.mode); err != nil {
-				return err
-			}
+		if f.Action == "delete" {
+			continue
+		}
+		if err := fsutil.WriteFileAtomic(filepath.Join(root, filepath.FromSlash(f.Rel)), f.output, f.mode); err != nil {
+			return err
 		}
 		failpoint.Hit("change.file")
+	}
+	for _, f := range p.Files {
+		if f.Action != "delete" {
+			continue
+		}
+		abs := filepath.Join(root, filepath.FromSlash(f.Rel))
+		if err := os.Remove(abs); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		if err := fsutil.SyncDir(filepath.Dir(abs)); err != nil {
+			return err
+		}
+		failpoint.Hit("change.file")
+	}
+	return nil
+}
+
+// unchanged checks that nobody changed .sops.yaml or a file to rekey
+// since Prepare read them.
+func (p *Plan) unchanged() error {
+	if p.req.OldConfig != nil {
+		cur, err := os.ReadFile(p.req.ConfigPath)
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(cur, p.req.OldConfig) {
+			return fmt.Errorf("nothing was changed: %s changed since the change was planned; run the command again", filepath.Base(p.req.ConfigPath))
+		}
+	}
+	root := filepath.Dir(p.req.ConfigPath)
+	for _, f := range p.Files {
+		if f.Action != "rekey" {
+			continue
+		}
+		cur, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(f.Rel)))
+		if err != nil {
+			return err
+		}
+		if sha256.Sum256(cur) != f.input {
+			return fmt.Errorf("nothing was changed: %s changed since the change was planned; run the command again", f.Rel)
+		}
 	}
 	return nil
 }

@@ -159,6 +159,9 @@ func writeChangeText(out io.Writer, dryRun bool, diff string, plan *change.Plan,
 			}
 		}
 	}
+	for _, rel := range plan.Stray {
+		fmt.Fprintf(out, "warning: %s matches no creation rule, so it was not rekeyed: the removed key still opens it; move it under a rule and run 'keycycle rekey --rotate-data-key %s', or delete it\n", rel, rel)
+	}
 	if dryRun {
 		fmt.Fprintln(out, "dry run: nothing written")
 	}
@@ -172,5 +175,6 @@ func writeChangeJSON(out io.Writer, dryRun bool, diff string, plan *change.Plan)
 		DryRun     bool                `json:"dry_run"`
 		ConfigDiff string              `json:"config_diff"`
 		Files      []change.FileResult `json:"files"`
-	}{"keycycle.change/v1", dryRun, diff, plan.Files})
+		Stray      []string            `json:"stray,omitempty"`
+	}{"keycycle.change/v1", dryRun, diff, plan.Files, plan.Stray})
 }

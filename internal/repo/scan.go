@@ -133,6 +133,19 @@ func Load(ctx context.Context, configPath string, b Backend, opts Options) (*Rep
 // creation rule matches that carry sops metadata: the files rekey works
 // on. It reads no metadata (only a cheap look at each candidate).
 func SecretsFiles(configPath string, cfg *sopsconfig.Config, exclude []string) ([]string, error) {
+	return sopsLooking(configPath, cfg, exclude, true)
+}
+
+// StrayFiles returns the files (relative, slash-separated) that look
+// like sops wrote them but that no creation rule of cfg matches: nothing
+// can rekey them, so a revocation must name them.
+func StrayFiles(configPath string, cfg *sopsconfig.Config, exclude []string) ([]string, error) {
+	return sopsLooking(configPath, cfg, exclude, false)
+}
+
+// sopsLooking returns the files with sops metadata that a rule matches
+// (matched) or that none does (!matched).
+func sopsLooking(configPath string, cfg *sopsconfig.Config, exclude []string, matched bool) ([]string, error) {
 	root := filepath.Dir(configPath)
 	paths, err := walk(root, exclude)
 	if err != nil {
@@ -140,7 +153,7 @@ func SecretsFiles(configPath string, cfg *sopsconfig.Config, exclude []string) (
 	}
 	var out []string
 	for _, rel := range paths {
-		if _, err := cfg.Match(rel); err != nil {
+		if _, err := cfg.Match(rel); (err == nil) != matched {
 			continue
 		}
 		data, err := readLimited(filepath.Join(root, filepath.FromSlash(rel)))
