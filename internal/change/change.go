@@ -62,6 +62,10 @@ type Request struct {
 	RotateFor []string
 	// Exclude holds globs of files to leave alone.
 	Exclude []string
+	// Only, when not nil, limits the rekeys to these files (relative):
+	// a rotation touches the files its key reads and no other, so that
+	// unrelated drift, or a file no identity opens, cannot stop it.
+	Only []string
 }
 
 // FileResult is what happens to one file.
@@ -114,6 +118,9 @@ func Prepare(req Request) (*Plan, error) {
 	rels, err := repo.SecretsFiles(req.ConfigPath, cfg, req.Exclude)
 	if err != nil {
 		return nil, err
+	}
+	if req.Only != nil {
+		rels = slices.DeleteFunc(rels, func(rel string) bool { return !slices.Contains(req.Only, rel) })
 	}
 	deleted := map[string]bool{}
 	for _, rel := range req.Delete {

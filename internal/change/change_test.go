@@ -975,3 +975,32 @@ func TestPrepareReadOnlyRepo(t *testing.T) {
 	}
 	t.Logf("Prepare: %v", err)
 }
+
+// TestOnly: with Only, files outside it are not rekeyed, even drifted
+// ones no identity opens.
+func TestOnly(t *testing.T) {
+	a, b, c := newIdentity(t), newIdentity(t), newIdentity(t)
+	cfg := config(rule(`^secrets/`, a))
+	r := newRepo(t, cfg)
+	r.secret("secrets/x.yaml", plainA, a)
+	foreign := r.secret("secrets/foreign.yaml", plainA, c) // drifted; a cannot open it
+	req := r.request(config(rule(`^secrets/`, a, b)), a)
+	if _, err := r.prepare(req); err == nil {
+		t.Fatal("without Only, the foreign file should stop the change")
+	}
+	req.Only = []string{"secrets/x.yaml"}
+	p, err := r.prepare(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rels(p); !slices.Equal(got, []string{"rekey secrets/x.yaml"}) {
+		t.Fatalf("plan %v", got)
+	}
+	if err := p.Apply(); err != nil {
+		t.Fatal(err)
+	}
+	r.mustOpen("secrets/x.yaml", b, plainA)
+	if string(r.read("secrets/foreign.yaml")) != string(foreign) {
+		t.Error("secrets/foreign.yaml was rewritten")
+	}
+}

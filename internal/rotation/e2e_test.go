@@ -380,3 +380,29 @@ func TestRotationWaitsForTheOperatorToDeploy(t *testing.T) {
 		t.Fatalf("abort with none open: exit %d\n%s", code, out)
 	}
 }
+
+// TestRotationLeavesOtherFilesAlone: a rotation rekeys only the files its
+// key reads. A drifted file that no identity here opens (another team's,
+// say) neither stops it nor is touched.
+func TestRotationLeavesOtherFilesAlone(t *testing.T) {
+	f := setup(t)
+	stranger := newKey(t, filepath.Join(t.TempDir(), "stranger.key"))
+	p := filepath.Join(f.repo, "sops", "other.yaml")
+	sops, _ := sopsPath()
+	write(t, p, "x: y\n")
+	// Encrypted for a key the rule does not list: drifted, and the admin
+	// cannot open it.
+	cmd := exec.Command(sops, "encrypt", "-i", "--age", stranger, p)
+	cmd.Dir = f.repo
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("sops encrypt: %v\n%s", err, out)
+	}
+	before, _ := os.ReadFile(p)
+	if code, out := f.kc(t, f.startArgs()...); code != 0 {
+		t.Fatalf("rotate start: exit %d\n%s", code, out)
+	}
+	if after, _ := os.ReadFile(p); !bytes.Equal(before, after) {
+		t.Error("the rotation rewrote sops/other.yaml, which griefling's key does not read")
+	}
+	f.finish(t)
+}

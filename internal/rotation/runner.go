@@ -184,7 +184,7 @@ func (r *Runner) change(ctx context.Context, j *Journal, edit func(string, []byt
 		return "", err
 	}
 	plan, err := change.Prepare(change.Request{ConfigPath: r.ConfigPath, OldConfig: old, NewConfig: next,
-		Identities: r.Identities, RotateFor: rotateFor})
+		Identities: r.Identities, RotateFor: rotateFor, Only: j.Files})
 	if err != nil {
 		return "", err
 	}
