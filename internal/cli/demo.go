@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -24,11 +25,14 @@ func newDemoCmd(e *env) *cobra.Command {
 	opts := &demoOptions{}
 	cmd := &cobra.Command{
 		Use:   "demo [--dir DIR] [--keep]",
-		Short: "Build a throwaway secrets repository and show check and inventory on it",
+		Short: "Build a throwaway secrets repository and show check, inventory and a key rotation on it",
 		Long: `Demo builds a small nix-secrets repository in a temporary folder — three
 hosts, two users, sops/shared.yaml and one file per host, really encrypted
 with the sops library — with four problems planted in it, then runs
-'keycycle check' and 'keycycle inventory' on it and explains what they say.
+'keycycle check' and 'keycycle inventory' on it and explains what they say,
+and rotates host griefling's key through every step of 'keycycle rotate'
+(the host side run by this binary on this machine, a folder of the demo
+standing for griefling's /).
 
 The folder is removed afterwards unless --keep or --dir is given; its
 identities/ folder holds the demo's private keys (0600), so you can try
@@ -58,6 +62,9 @@ func runDemo(ctx context.Context, opts *demoOptions, out io.Writer, args []strin
 			defer os.RemoveAll(dir)
 		}
 	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		return err
+	}
 	l, err := demo.Build(dir)
 	if err != nil {
 		return errorf("pass --dir with a new or empty folder", "%v", err)
@@ -80,12 +87,18 @@ func runDemo(ctx context.Context, opts *demoOptions, out io.Writer, args []strin
 	if err := inventory.WriteTable(out, inventory.Build(r), 80); err != nil {
 		return err
 	}
+	fmt.Fprintf(out, "\n$ keycycle rotate start griefling --local   # %s/ stands for griefling's /\n", demoHost)
+	if err := demoRotation(ctx, dir, l, out); err != nil {
+		return fmt.Errorf("demo rotation: %w", err)
+	}
 	fmt.Fprintln(out, `
 What next: in your own secrets repository run 'keycycle check' (exit 1 when
 it finds errors, so it fits CI), then 'keycycle rekey --dry-run' and
 'keycycle rekey' to bring drifted files in line. 'keycycle host add NAME
 --ssh-pubkey FILE' and 'keycycle host remove NAME' replace hand edits of
-.sops.yaml; every command that changes files takes --dry-run.`)
+.sops.yaml; every command that changes files takes --dry-run. 'keycycle
+init' records key ages; 'keycycle rotate due' then rotates every key past
+the age keycycle.yaml allows, over ssh.`)
 	if opts.keep || opts.dir != "" {
 		fmt.Fprintf(out, "\nThe repository is kept in %s (private demo keys in identities/).\n", dir)
 	}

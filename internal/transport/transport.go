@@ -29,7 +29,7 @@ type ExitError struct {
 }
 
 func (e *ExitError) Error() string {
-	msg := lastLine(e.Stderr)
+	msg := remoteMessage(e.Stderr)
 	if msg == "" {
 		msg = "no message"
 	}
@@ -54,6 +54,23 @@ func (e *ConnError) Error() string {
 }
 
 func (e *ConnError) Unwrap() error { return e.Err }
+
+// remoteMessage is what a failed keycycle on the host said: its last
+// "keycycle: error:" line with the hint after it, else the last line.
+func remoteMessage(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if msg, ok := strings.CutPrefix(strings.TrimSpace(lines[i]), "keycycle: error: "); ok {
+			if i+1 < len(lines) {
+				if hint, ok := strings.CutPrefix(strings.TrimSpace(lines[i+1]), "keycycle: hint: "); ok {
+					msg += " (" + hint + ")"
+				}
+			}
+			return msg
+		}
+	}
+	return lastLine(s)
+}
 
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")

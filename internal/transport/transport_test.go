@@ -120,3 +120,15 @@ func TestLocal(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestExitErrorQuotesTheRemoteError(t *testing.T) {
+	e := &transport.ExitError{Host: "h", Code: 2, Stderr: "noise\nkeycycle: error: --key-file \"x\" is not an absolute path\nkeycycle: hint: write the host path in full\n"}
+	want := `on h: exit code 2: --key-file "x" is not an absolute path (write the host path in full)`
+	if got := e.Error(); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	e = &transport.ExitError{Host: "h", Code: 1, Stderr: "line one\nsomething else broke\n"}
+	if got := e.Error(); got != "on h: exit code 1: something else broke" {
+		t.Errorf("got %s", got)
+	}
+}
