@@ -71,9 +71,23 @@ func (opts *rotateStartOptions) startFor(cfgPath, key string) (rotation.Start, e
 	var ph *policy.Host
 	if pol.Config != nil {
 		ph = pol.Config.Host(st.Host)
+		d := pol.Config.Deploy
 		if st.Deploy == "" {
-			st.Deploy = pol.Config.Deploy.Command
+			st.Deploy = d.Command
 		}
+		if st.Remote.Binary == "" {
+			st.Remote.Binary = d.RemoteKeycycle
+		}
+		st.Remote.Sudo = st.Remote.Sudo || d.Sudo
+		if st.Remote.SSHConfig == "" && d.SSHConfig != "" {
+			st.Remote.SSHConfig = d.SSHConfig
+			if !filepath.IsAbs(d.SSHConfig) {
+				st.Remote.SSHConfig = filepath.Join(root, d.SSHConfig)
+			}
+		}
+	}
+	if st.Remote.Binary == "" {
+		st.Remote.Binary = "keycycle"
 	}
 	if st.Remote.SSH == "" && ph != nil {
 		st.Remote.SSH = ph.SSH

@@ -137,7 +137,13 @@ type Deploy struct {
 	// Command is a shell command template; {host} and {ssh} are
 	// replaced by the host's name and SSH target.
 	Command string `json:"command,omitempty"`
-	Pos     Pos    `json:"pos"`
+	// RemoteKeycycle is keycycle on the hosts ("" for "keycycle" on
+	// their $PATH); Sudo runs it with 'sudo -n'; SSHConfig is passed to
+	// ssh -F.
+	RemoteKeycycle string `json:"remote_keycycle,omitempty"`
+	Sudo           bool   `json:"sudo,omitempty"`
+	SSHConfig      string `json:"ssh_config,omitempty"`
+	Pos            Pos    `json:"pos"`
 }
 
 // Category returns the category named name, or nil.

@@ -228,13 +228,21 @@ func parseDeploy(c *errs, d *Deploy, n *yaml.Node) {
 		d.Command, _ = c.scalar(v, "deploy")
 		d.Pos = posOf(v)
 	} else {
+		d.Pos = posOf(v)
 		for _, p := range c.mapping(n, "deploy") {
-			if p.key.Value != "command" {
-				c.unknown(p.key, "deploy", "command")
-				continue
+			switch p.key.Value {
+			case "command":
+				d.Command, _ = c.scalar(p.val, "deploy.command")
+				d.Pos = posOf(deref(p.val))
+			case "remote_keycycle":
+				d.RemoteKeycycle, _ = c.scalar(p.val, "deploy.remote_keycycle")
+			case "ssh_config":
+				d.SSHConfig, _ = c.scalar(p.val, "deploy.ssh_config")
+			case "sudo":
+				d.Sudo, _ = c.boolean(p.val, "deploy.sudo")
+			default:
+				c.unknown(p.key, "deploy", "command", "remote_keycycle", "ssh_config", "sudo")
 			}
-			d.Command, _ = c.scalar(p.val, "deploy.command")
-			d.Pos = posOf(deref(p.val))
 		}
 	}
 	if msg := templateProblem(d.Command); msg != "" {

@@ -99,6 +99,8 @@ func TestBadConfigs(t *testing.T) {
 			[]string{`3:5: policy.role_max_age names unknown role "server"`}},
 		{"bad vcs", "vcs: svn\n", []string{`1:6: vcs must be git, jj, auto or none, not "svn"`}},
 		{"bad deploy", "deploy: ssh {target} reboot\n", []string{"1:9: deploy command has the unknown placeholder {target}"}},
+		{"bad deploy mapping", "deploy:\n  command: true\n  sudo: maybe\n  remote: x\n",
+			[]string{`3:9: deploy.sudo must be true or false, not the string "maybe"`, `4:3: unknown field "remote" in deploy`}},
 		{"duplicate", "roles: {vm: []}\nhosts:\n  a: vm\n  a: vm\n", []string{`4:3: "a" is given twice in hosts`}},
 		{"bad name", "roles: {vm: []}\nhosts:\n  \"../x\": vm\n", []string{`3:3: host name "../x" is not a name`}},
 		{"syntax", "hosts:\n  a: [\n", []string{"2: not valid YAML"}},
@@ -186,5 +188,16 @@ func TestGuessKind(t *testing.T) {
 	}
 	if got := GuessOwner("rain_griefling", KindUser, hosts); got != "griefling" {
 		t.Errorf("owner %q", got)
+	}
+}
+
+func TestDeployMapping(t *testing.T) {
+	cfg, err := ParseConfig("keycycle.yaml", []byte("deploy:\n  command: nixos-rebuild switch --target-host {ssh}\n  remote_keycycle: /run/current-system/sw/bin/keycycle\n  sudo: true\n  ssh_config: ssh/config\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := cfg.Deploy
+	if d.Command != "nixos-rebuild switch --target-host {ssh}" || d.RemoteKeycycle != "/run/current-system/sw/bin/keycycle" || !d.Sudo || d.SSHConfig != "ssh/config" {
+		t.Errorf("deploy %+v", d)
 	}
 }

@@ -406,3 +406,28 @@ func TestRotationLeavesOtherFilesAlone(t *testing.T) {
 	}
 	f.finish(t)
 }
+
+// TestRotationWithOnlyDeployConfigured is the "done when": with
+// nothing in keycycle.yaml but deploy:, 'keycycle rotate start griefling'
+// reaches the host by its name over ssh and rotates through every step.
+// (The mapping form names the test's ssh_config and host-side wrapper,
+// which a real fleet has in ~/.ssh/config and on $PATH.)
+func TestRotationWithOnlyDeployConfigured(t *testing.T) {
+	f := setup(t)
+	write(t, filepath.Join(f.repo, "keycycle.yaml"), fmt.Sprintf(
+		"deploy:\n  command: echo deploying {host}\n  ssh_config: %s\n  remote_keycycle: %s\n", f.srv.ConfigFile, f.wrapper))
+	code, out := f.kc(t, "rotate", "start", "griefling")
+	if code != 0 || !strings.Contains(out, "griefling: deploying griefling") {
+		t.Fatalf("rotate start griefling: exit %d\n%s", code, out)
+	}
+	j := f.journals(t)[0]
+	if j.State != rotation.Done || j.Remote.SSH != "griefling" || j.Remote.Binary != f.wrapper {
+		t.Fatalf("journal: state %s, remote %+v", j.State, j.Remote)
+	}
+	f.hostCanDecrypt(t, "after the rotation")
+	for _, name := range []string{"shared", "griefling"} {
+		if sopsOpens(t, filepath.Join(f.repo, "sops", name+".yaml"), f.oldKey) {
+			t.Errorf("the old key still opens %s", name)
+		}
+	}
+}
