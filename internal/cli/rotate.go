@@ -279,7 +279,7 @@ func writeRotationStatus(out io.Writer, format string, list []*rotation.Journal)
 		return err
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tKEY\tHOST\tSTATE\tUPDATED\tNOTE")
+	fmt.Fprintln(tw, "ID\tKEY\tKIND\tHOST\tSTATE\tUPDATED\tNOTE")
 	for _, j := range list {
 		note := ""
 		if len(j.History) > 0 {
@@ -288,7 +288,7 @@ func writeRotationStatus(out io.Writer, format string, list []*rotation.Journal)
 		if j.Error != "" {
 			note = "error: " + j.Error
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", j.ID, j.Key, j.Host, j.State, j.Updated.Format(time.RFC3339), note)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", j.ID, j.Key, dash(j.Kind), j.Host, j.State, j.Updated.Format(time.RFC3339), note)
 	}
 	return tw.Flush()
 }
