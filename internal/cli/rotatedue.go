@@ -35,7 +35,7 @@ func newRotateDueCmd(e *env) *cobra.Command {
 		Long: `Rotate due finds every key of .keycycle/keys.yaml that keycycle.yaml's
 policy says is overdue (with --due-soon, also those inside the warning
 window) and rotates each as 'rotate start' would, up to --max-parallel
-hosts at a time. A rotation that fails stops at its last recorded step
+hosts at a time (the keys of one host one after the other). A rotation that fails stops at its last recorded step
 without stopping the others; one already open for a due key is resumed
 (unless it waits for you to deploy). Progress goes to stderr; the summary
 table (or --format json) to stdout.
@@ -212,33 +212,50 @@ func (opts *rotateDueOptions) prepare(r *rotation.Runner, cfgPath string, k *due
 	k.j = j
 }
 
-// runDue runs the planned rotations, at most n at once; a failure stops
-// only its own rotation.
+// runDue runs the planned rotations, at most n hosts at once; the
+// rotations of one host (its own key, the user keys it keeps) run one
+// after the other, so that two deployments never race on one machine. A
+// failure stops only its own rotation.
 func runDue(ctx context.Context, r *rotation.Runner, keys []*dueKey, n int) {
-	sem := make(chan struct{}, n)
-	var wg sync.WaitGroup
+	var hosts []string
+	byHost := map[string][]*dueKey{}
 	for _, k := range keys {
 		if k.j == nil {
 			continue
 		}
+		if _, ok := byHost[k.j.Host]; !ok {
+			hosts = append(hosts, k.j.Host)
+		}
+		byHost[k.j.Host] = append(byHost[k.j.Host], k)
+	}
+	sem := make(chan struct{}, n)
+	var wg sync.WaitGroup
+	for _, h := range hosts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			err := r.Run(ctx, k.j)
-			k.State, k.New, k.Note = k.j.State, k.j.New, ""
-			switch {
-			case err == nil:
-				k.Result = dueDone
-			case errors.Is(err, rotation.ErrWaiting):
-				k.Result, k.Note = dueWaiting, "deploy, then 'keycycle rotate resume "+k.j.ID+"'"
-			default:
-				k.Result, k.Note = dueFailed, err.Error()
+			for _, k := range byHost[h] {
+				runDueKey(ctx, r, k)
 			}
 		}()
 	}
 	wg.Wait()
+}
+
+// runDueKey runs one rotation and records its outcome in k.
+func runDueKey(ctx context.Context, r *rotation.Runner, k *dueKey) {
+	err := r.Run(ctx, k.j)
+	k.State, k.New, k.Note = k.j.State, k.j.New, ""
+	switch {
+	case err == nil:
+		k.Result = dueDone
+	case errors.Is(err, rotation.ErrWaiting):
+		k.Result, k.Note = dueWaiting, "deploy, then 'keycycle rotate resume "+k.j.ID+"'"
+	default:
+		k.Result, k.Note = dueFailed, err.Error()
+	}
 }
 
 func writeDue(out io.Writer, format string, now time.Time, opts *rotateDueOptions, keys []*dueKey) error {
