@@ -85,7 +85,10 @@ func (c *checker) keyAge(k *policy.Key, a sopsconfig.Anchor) {
 	if name == "" {
 		name = shortID(k.Recipient)
 	}
-	hint := fmt.Sprintf("rotate it: 'keycycle rotate start %s'", name)
+	hint := fmt.Sprintf("rotate it: 'keycycle rotate start %s' (every overdue key: 'keycycle rotate due')", name)
+	if k.Kind != policy.KindHost && k.Kind != policy.KindUser {
+		hint = fmt.Sprintf("replace it by hand: 'keycycle user add NEW --age RECIPIENT', then 'keycycle user remove %s'", name)
+	}
 	var f *Finding
 	switch {
 	case k.Created == nil:
