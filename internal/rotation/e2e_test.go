@@ -84,29 +84,44 @@ func setup(t *testing.T) *fixture {
 	}
 	write(t, filepath.Join(f.repo, ".sops.yaml"), fmt.Sprintf(sopsYAML, f.oldRcp, otherRcp, adminRcp))
 	write(t, filepath.Join(f.repo, "keycycle.yaml"), "hosts:\n  griefling:\n    ssh: griefling\ndeploy: echo deploying {host} via {ssh}\n")
-	for name, body := range map[string]string{"shared": "rain: hunter2\n", "griefling": "wifi: swordfish\n", "other": "x: y\n"} {
-		p := filepath.Join(f.repo, "sops", name+".yaml")
-		write(t, p, body)
-		cmd := exec.Command(sops, "encrypt", "-i", p)
-		cmd.Dir, cmd.Env = f.repo, append(os.Environ(), "SOPS_AGE_KEY_FILE="+f.admin)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("sops encrypt: %v\n%s", err, out)
-		}
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.wrapper = filepath.Join(dir, "keycycle-host")
-	write(t, f.wrapper, fmt.Sprintf("#!/bin/sh\n%s=1 exec %q \"$@\" --root %q\n", mainEnv, exe, f.hostRoot))
-	if err := os.Chmod(f.wrapper, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	encryptAll(t, sops, f.repo, f.admin, map[string]string{"shared": "rain: hunter2\n", "griefling": "wifi: swordfish\n", "other": "x: y\n"})
+	f.wrapper = hostWrapper(t, dir, fmt.Sprintf("%q", f.hostRoot))
 	f.srv = sshtest.Start(t, "griefling", []string{"PATH=/usr/bin:/bin"})
 	t.Setenv("SOPS_AGE_KEY_FILE", f.admin)
 	t.Setenv("SOPS_AGE_KEY", "")
 	t.Setenv("KEYCYCLE_ACTOR", "test@rotation")
 	return f
+}
+
+// encryptAll writes sops/NAME.yaml for each file and encrypts it in place
+// with the real sops, by the repository's rules.
+func encryptAll(t *testing.T, sops, repo, admin string, files map[string]string) {
+	t.Helper()
+	for name, body := range files {
+		p := filepath.Join(repo, "sops", name+".yaml")
+		write(t, p, body)
+		cmd := exec.Command(sops, "encrypt", "-i", p)
+		cmd.Dir, cmd.Env = repo, append(os.Environ(), "SOPS_AGE_KEY_FILE="+admin)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("sops encrypt: %v\n%s", err, out)
+		}
+	}
+}
+
+// hostWrapper writes the keycycle the SSH server runs on the host side:
+// this test binary as keycycle, with --root root (shell-quoted) added.
+func hostWrapper(t *testing.T, dir, root string) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := filepath.Join(dir, "keycycle-host")
+	write(t, w, fmt.Sprintf("#!/bin/sh\n%s=1 exec %q \"$@\" --root %s\n", mainEnv, exe, root))
+	if err := os.Chmod(w, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return w
 }
 
 const sopsYAML = `# nix-secrets
@@ -231,9 +246,15 @@ func TestRotationHostKeyEndToEnd(t *testing.T) {
 // recipients returns each secrets file's recipients, for comparing.
 func (f *fixture) recipients(t *testing.T) string {
 	t.Helper()
+	return recipientLines(t, f.repo, "shared", "griefling", "other")
+}
+
+// recipientLines lists the recipient lines of the files sops/NAME.yaml.
+func recipientLines(t *testing.T, repo string, names ...string) string {
+	t.Helper()
 	var b strings.Builder
-	for _, name := range []string{"shared", "griefling", "other"} {
-		data, err := os.ReadFile(filepath.Join(f.repo, "sops", name+".yaml"))
+	for _, name := range names {
+		data, err := os.ReadFile(filepath.Join(repo, "sops", name+".yaml"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -112,24 +112,8 @@ func setupFleetWith(t *testing.T, user string, hosts ...string) *fleet {
 	pol.WriteString("policy:\n  max_age:\n    host: 90d\n    user: 90d\n")
 	write(t, filepath.Join(fl.repo, "keycycle.yaml"), pol.String())
 	write(t, filepath.Join(fl.repo, ".keycycle/keys.yaml"), keys.String())
-	for name, body := range files {
-		p := filepath.Join(fl.repo, "sops", name+".yaml")
-		write(t, p, body)
-		cmd := exec.Command(sops, "encrypt", "-i", p)
-		cmd.Dir, cmd.Env = fl.repo, append(os.Environ(), "SOPS_AGE_KEY_FILE="+fl.admin)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("sops encrypt: %v\n%s", err, out)
-		}
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fl.wrapper = filepath.Join(dir, "keycycle-host")
-	write(t, fl.wrapper, fmt.Sprintf("#!/bin/sh\n%s=1 exec %q \"$@\" --root \"$%s\"\n", mainEnv, exe, hostRootEnv))
-	if err := os.Chmod(fl.wrapper, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	encryptAll(t, sops, fl.repo, fl.admin, files)
+	fl.wrapper = hostWrapper(t, dir, `"$`+hostRootEnv+`"`)
 	t.Setenv("SOPS_AGE_KEY_FILE", fl.admin)
 	t.Setenv("SOPS_AGE_KEY", "")
 	t.Setenv("KEYCYCLE_ACTOR", "test@rotation")

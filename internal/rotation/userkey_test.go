@@ -150,17 +150,5 @@ func TestRotationUserKeyAbort(t *testing.T) {
 // recipientsOf lists the recipient lines of the named files.
 func (fl *fleet) recipientsOf(t *testing.T, names ...string) string {
 	t.Helper()
-	var b strings.Builder
-	for _, name := range names {
-		data, err := os.ReadFile(filepath.Join(fl.repo, "sops", name+".yaml"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, line := range strings.Split(string(data), "\n") {
-			if strings.Contains(line, "recipient:") {
-				fmt.Fprintf(&b, "%s %s\n", name, strings.TrimSpace(line))
-			}
-		}
-	}
-	return b.String()
+	return recipientLines(t, fl.repo, names...)
 }
