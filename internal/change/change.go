@@ -368,7 +368,7 @@ func (p *Plan) exposed(f *repo.File) []string {
 // still the bytes Prepare read (nothing is written otherwise). It stops
 // at the first error; what was written stays consistent (see the package
 // doc).
-func (p *Plan) Apply() error {
+func (p *Plan) Apply() (err error) {
 	if err := p.unchanged(); err != nil {
 		return err
 	}
@@ -382,11 +382,15 @@ func (p *Plan) Apply() error {
 			return err
 		}
 	}
+	// The secrets files' folders are synced once each, at the end (also
+	// after a failure, for what was written).
+	var b fsutil.Batch
+	defer func() { err = errors.Join(err, b.Sync()) }()
 	for _, f := range p.Files {
 		if f.Action == "delete" {
 			continue
 		}
-		if err := fsutil.WriteFileAtomic(filepath.Join(root, filepath.FromSlash(f.Rel)), f.output, f.mode); err != nil {
+		if err := b.WriteFile(filepath.Join(root, filepath.FromSlash(f.Rel)), f.output, f.mode); err != nil {
 			return err
 		}
 		failpoint.Hit("change.file")
@@ -395,11 +399,7 @@ func (p *Plan) Apply() error {
 		if f.Action != "delete" {
 			continue
 		}
-		abs := filepath.Join(root, filepath.FromSlash(f.Rel))
-		if err := os.Remove(abs); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
-		if err := fsutil.SyncDir(filepath.Dir(abs)); err != nil {
+		if err := b.Remove(filepath.Join(root, filepath.FromSlash(f.Rel))); err != nil {
 			return err
 		}
 		failpoint.Hit("change.file")

@@ -99,7 +99,13 @@ func runRekey(ctx context.Context, opts *rekeyOptions, out, diag io.Writer, args
 	found := agekey.FindIdentities(agekey.OSEnv())
 	ropts := sopsfile.RekeyOptions{ConfigPath: cfgPath, Identities: found.Identities,
 		RotateDataKey: opts.rotateDataKey, KeepDataKey: opts.keepDataKey, Cache: sopsfile.NewRuleCache()}
-	outcomes := rekeyAll(ctx, files, cfg, ropts, opts, diag)
+	// Each folder is synced once, after every write, before the audit
+	// entry says the files were rekeyed.
+	var batch fsutil.Batch
+	outcomes := rekeyAll(ctx, files, cfg, ropts, opts, diag, &batch)
+	if err := batch.Sync(); err != nil {
+		return err
+	}
 	names := anchorNames(cfg)
 	if err := recordRekey(ctx, out, s, outcomes, names); err != nil {
 		return err
@@ -151,7 +157,7 @@ func rekeyTargets(cfgPath string, cfg *sopsconfig.Config, exclude, args []string
 }
 
 // rekeyAll runs the files through a bounded pool, in input order.
-func rekeyAll(ctx context.Context, files []string, cfg *sopsconfig.Config, ropts sopsfile.RekeyOptions, opts *rekeyOptions, diag io.Writer) []rekeyOutcome {
+func rekeyAll(ctx context.Context, files []string, cfg *sopsconfig.Config, ropts sopsfile.RekeyOptions, opts *rekeyOptions, diag io.Writer, batch *fsutil.Batch) []rekeyOutcome {
 	outcomes := make([]rekeyOutcome, len(files))
 	prog := newProgress(diag, len(files))
 	jobs := max(opts.jobs, 1)
@@ -168,7 +174,7 @@ func rekeyAll(ctx context.Context, files []string, cfg *sopsconfig.Config, ropts
 				if fopts.Rule, _ = cfg.Match(rel); fopts.Rule < 0 {
 					fopts.Rule = -1
 				}
-				outcomes[i] = rekeyOne(files[i], fopts, opts.dryRun)
+				outcomes[i] = rekeyOne(files[i], fopts, opts.dryRun, batch)
 				outcomes[i].File = rel
 				prog.step()
 			}
@@ -187,7 +193,7 @@ func rekeyAll(ctx context.Context, files []string, cfg *sopsconfig.Config, ropts
 	return outcomes
 }
 
-func rekeyOne(path string, ropts sopsfile.RekeyOptions, dryRun bool) rekeyOutcome {
+func rekeyOne(path string, ropts sopsfile.RekeyOptions, dryRun bool, batch *fsutil.Batch) rekeyOutcome {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return rekeyOutcome{Status: "failed", Error: err.Error()}
@@ -213,7 +219,7 @@ func rekeyOne(path string, ropts sopsfile.RekeyOptions, dryRun bool) rekeyOutcom
 	case dryRun:
 		o.Status = "would-rekey"
 	default:
-		if err := writeLike(path, res.Output); err != nil {
+		if err := writeLike(batch, path, res.Output); err != nil {
 			return rekeyOutcome{Status: "failed", Error: err.Error()}
 		}
 		o.Status = "rekeyed"
@@ -221,13 +227,13 @@ func rekeyOne(path string, ropts sopsfile.RekeyOptions, dryRun bool) rekeyOutcom
 	return o
 }
 
-// writeLike replaces path atomically, keeping its mode.
-func writeLike(path string, data []byte) error {
+// writeLike replaces path atomically in batch, keeping its mode.
+func writeLike(batch *fsutil.Batch, path string, data []byte) error {
 	st, err := os.Stat(path)
 	if err != nil {
 		return err
 	}
-	return fsutil.WriteFileAtomic(path, data, st.Mode().Perm())
+	return batch.WriteFile(path, data, st.Mode().Perm())
 }
 
 // recordRekey appends the audit entry for the files rekeyed (none: no

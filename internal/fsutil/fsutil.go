@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // WriteFileAtomic replaces path with data: a temporary file in the same
@@ -16,7 +17,15 @@ import (
 // rename itself is durable. A crash leaves the old file or the new one.
 // An existing file keeps its mode; a new one gets perm. The parent folder
 // is created (0755) when missing.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	if err := replace(path, data, perm); err != nil {
+		return err
+	}
+	return SyncDir(filepath.Dir(path))
+}
+
+// replace is WriteFileAtomic but for the folder sync.
+func replace(path string, data []byte, perm os.FileMode) (err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -48,10 +57,61 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
 	if err = f.Close(); err != nil {
 		return err
 	}
-	if err = os.Rename(tmp, path); err != nil {
+	return os.Rename(tmp, path)
+}
+
+// Batch is a run of atomic replaces and removals whose folders are synced
+// once each, by Sync, instead of once per file: a rekey of 500 files in
+// one folder syncs it once. Until Sync returns, a power cut may undo some
+// of the renames — each file is then its old version or its new one,
+// both complete — so callers record the run as done only after Sync.
+// A Batch is safe for concurrent use.
+type Batch struct {
+	mu   sync.Mutex
+	dirs map[string]bool
+}
+
+// WriteFile replaces path as WriteFileAtomic does, but for the folder
+// sync, which Sync does.
+func (b *Batch) WriteFile(path string, data []byte, perm os.FileMode) error {
+	if err := replace(path, data, perm); err != nil {
 		return err
 	}
-	return SyncDir(dir)
+	b.add(filepath.Dir(path))
+	return nil
+}
+
+// Remove removes path (a missing file is no error); Sync makes it durable.
+func (b *Batch) Remove(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	b.add(filepath.Dir(path))
+	return nil
+}
+
+func (b *Batch) add(dir string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.dirs == nil {
+		b.dirs = map[string]bool{}
+	}
+	b.dirs[dir] = true
+}
+
+// Sync syncs every folder written to since the last Sync.
+func (b *Batch) Sync() error {
+	b.mu.Lock()
+	dirs := b.dirs
+	b.dirs = nil
+	b.mu.Unlock()
+	var errs []error
+	for dir := range dirs {
+		if err := SyncDir(dir); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // SyncDir makes the entries of dir (a rename, a new or removed file)

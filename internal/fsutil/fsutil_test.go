@@ -100,3 +100,43 @@ func TestWriteFileAtomicFailedRenameLeavesNothing(t *testing.T) {
 		t.Fatalf("left behind: %v", entries)
 	}
 }
+
+func TestBatch(t *testing.T) {
+	dir := t.TempDir()
+	var b Batch
+	done := make(chan error)
+	for i := 0; i < 8; i++ {
+		go func() {
+			done <- b.WriteFile(filepath.Join(dir, "d"+string(rune('0'+i%2)), "f"+string(rune('a'+i))), []byte{byte(i)}, 0o640)
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Remove(filepath.Join(dir, "d0", "fa")); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Remove(filepath.Join(dir, "d0", "missing")); err != nil {
+		t.Fatalf("removing a missing file: %v", err)
+	}
+	if len(b.dirs) != 2 {
+		t.Errorf("folders to sync: %v, want d0 and d1", b.dirs)
+	}
+	if err := b.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if b.dirs != nil {
+		t.Error("Sync left folders to sync")
+	}
+	for i := 1; i < 8; i++ {
+		p := filepath.Join(dir, "d"+string(rune('0'+i%2)), "f"+string(rune('a'+i)))
+		if data, err := os.ReadFile(p); err != nil || len(data) != 1 || data[0] != byte(i) {
+			t.Errorf("%s: %v %v", p, data, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "d0", "fa")); !os.IsNotExist(err) {
+		t.Errorf("fa not removed: %v", err)
+	}
+}
