@@ -80,3 +80,53 @@ func TestRotationAbortAfterKills(t *testing.T) {
 		})
 	}
 }
+
+// TestRotationUserKeyAbortAfterKills is TestRotationAbortAfterKills for a
+// user key: after each kill before step 6, abort leaves .sops.yaml, every
+// file's recipients and the stored private half (keys/age) exactly as
+// they were, and the user's keys.txt on the host still opens the files.
+func TestRotationUserKeyAbortAfterKills(t *testing.T) {
+	bin := buildFailpointKeycycle(t, t.TempDir())
+	cases := []struct {
+		point string
+		state rotation.State
+	}{
+		{"change.file:1", rotation.Planned}, // keys/age written, not journaled
+		{"rotation.saved:2", rotation.NewKey},
+		{"change.file:2", rotation.NewKey}, // between the two rekeys of step 3
+		{"rotation.saved:4", rotation.Deployed},
+		{"rotation.saved:5", rotation.Verified},
+	}
+	for _, c := range cases {
+		t.Run(c.point, func(t *testing.T) {
+			fl := setupFleetWith(t, "rain", "alpha")
+			cfgBefore, _ := os.ReadFile(filepath.Join(fl.repo, ".sops.yaml"))
+			valueBefore := fl.userKeyValue(t, "alpha")
+			rcpBefore := fl.recipientsOf(t, "shared", "alpha")
+			ps, out := fl.runUserFailpoint(t, bin, c.point)
+			if !fpKilledBySIGKILL(ps) {
+				t.Fatalf("not killed at %s:\n%s", c.point, out)
+			}
+			if js := fl.journals(t); len(js) != 1 || js[0].State != c.state {
+				t.Fatalf("killed at %s: state %s, want %s", c.point, js[0].State, c.state)
+			}
+			if code, out := fl.kc(t, "rotate", "abort"); code != 0 {
+				t.Fatalf("abort after %s: exit %d\n%s", c.point, code, out)
+			}
+			if cfgAfter, _ := os.ReadFile(filepath.Join(fl.repo, ".sops.yaml")); !bytes.Equal(cfgBefore, cfgAfter) {
+				t.Errorf(".sops.yaml after abort:\n%s", cfgAfter)
+			}
+			if got := fl.userKeyValue(t, "alpha"); got != valueBefore {
+				t.Errorf("keys/age after abort is not the old value (%d lines)", strings.Count(got, "\n")+1)
+			}
+			if got := fl.recipientsOf(t, "shared", "alpha"); got != rcpBefore {
+				t.Errorf("recipients after abort:\n%s\nwant:\n%s", got, rcpBefore)
+			}
+			for _, name := range []string{"shared", "alpha"} {
+				if !sopsOpens(t, filepath.Join(fl.repo, "sops", name+".yaml"), fl.userKeyTxt) {
+					t.Errorf("the user's keys.txt does not open %s after abort", name)
+				}
+			}
+		})
+	}
+}
