@@ -13,6 +13,7 @@ import (
 
 	"github.com/keycycle/keycycle/internal/agekey"
 	"github.com/keycycle/keycycle/internal/hostcheck"
+	"github.com/keycycle/keycycle/internal/rotation"
 	"github.com/keycycle/keycycle/internal/rotation/hostkey"
 	"github.com/keycycle/keycycle/internal/sopsfile"
 )
@@ -98,36 +99,52 @@ failing, so that a repeated rotation step gets the same key.`,
 	return cmd
 }
 
+// verifyFlags are host verify's own flags.
+type verifyFlags struct {
+	key, name, recipient, sopsNixKeys string
+}
+
 func newHostVerifyCmd(e *env) *cobra.Command {
 	h := &hostKeyFlags{}
-	var key, name, recipient string
+	v := &verifyFlags{}
 	cmd := &cobra.Command{
-		Use:   "verify [--key PATH] [--recipient AGE1…] [--name FILE] < FILE",
+		Use:   "verify [--key PATH] [--recipient AGE1…] [--sops-nix-keys PATH] [--name FILE] < FILE",
 		Short: "Prove that one key alone opens the sops file on stdin (prints ok or fail)",
 		Long: `Host verify reads a sops-encrypted file on stdin and proves that the key
 file (--key, or the host's key file) alone opens it: the data key is
 unwrapped with that key and nothing else, every value is decrypted and the
 MAC is checked. It prints "ok" or "fail: why" and never any plaintext.
+
 --recipient narrows a key file holding several identities (a user's
 keys.txt during a rotation) to the one of that recipient: the proof is
-then that this key alone opens the file. --name gives the file's name, whose extension tells its format (default
+then that this key alone opens the file.
+
+--sops-nix-keys names the identities sops-nix gathered at its last
+activation (` + rotation.SopsNixKeys + `, a host path under --root): when that file
+exists, the key must be among them too and open the file alone. This
+catches a host whose sops-nix does not read the key file (sshKeyPaths
+only), or that was not activated since the key was installed.
+
+--name gives the file's name, whose extension tells its format (default
 YAML). Exit code 1 when the key does not open the file.`,
 		Example: `  keycycle host verify < sops/griefling.yaml
   ssh root@griefling keycycle host verify --name shared.yaml < sops/shared.yaml`,
 		Args: argsHint(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runHostVerify(e, h, key, name, recipient)
+			return runHostVerify(e, h, v)
 		},
 	}
 	h.register(cmd)
-	cmd.Flags().StringVar(&key, "key", "", "the key file to prove (taken as given; default the host's key file)")
-	cmd.Flags().StringVar(&name, "name", "stdin.yaml", "name of the file on stdin; its extension tells the format")
-	cmd.Flags().StringVar(&recipient, "recipient", "", "use only the key file's identity of this recipient")
+	f := cmd.Flags()
+	f.StringVar(&v.key, "key", "", "the key file to prove (taken as given; default the host's key file)")
+	f.StringVar(&v.name, "name", "stdin.yaml", "name of the file on stdin; its extension tells the format")
+	f.StringVar(&v.recipient, "recipient", "", "use only the key file's identity of this recipient")
+	f.StringVar(&v.sopsNixKeys, "sops-nix-keys", "", "also prove with sops-nix's gathered keys (a host path), when that file exists")
 	return cmd
 }
 
-func runHostVerify(e *env, h *hostKeyFlags, key, name, recipient string) error {
-	path := key
+func runHostVerify(e *env, h *hostKeyFlags, v *verifyFlags) error {
+	path := v.key
 	if path == "" {
 		var err error
 		if path, err = h.keyPath(); err != nil {
@@ -138,9 +155,9 @@ func runHostVerify(e *env, h *hostKeyFlags, key, name, recipient string) error {
 	if err != nil {
 		return errorf("pass --key an age key file (AGE-SECRET-KEY-1… lines)", "%v", err)
 	}
-	if recipient != "" {
-		if ids = onlyRecipient(ids, recipient); len(ids) == 0 {
-			fmt.Fprintf(e.stdout, "fail: %s holds no identity of %s\n", path, recipient)
+	if v.recipient != "" {
+		if ids = onlyRecipient(ids, v.recipient); len(ids) == 0 {
+			fmt.Fprintf(e.stdout, "fail: %s holds no identity of %s\n", path, v.recipient)
 			return errFindings
 		}
 	}
@@ -149,12 +166,45 @@ func runHostVerify(e *env, h *hostKeyFlags, key, name, recipient string) error {
 		return errorf("send the encrypted file on stdin", "cannot read stdin (at most 64 MiB): %v", err)
 	}
 	// The plaintext stays in this function's memory and is dropped.
-	if _, err := sopsfile.Decrypt(filepath.Base(name), data, ids...); err != nil {
+	if _, err := sopsfile.Decrypt(filepath.Base(v.name), data, ids...); err != nil {
 		fmt.Fprintf(e.stdout, "fail: %s\n", oneLineText(err.Error()))
 		return errFindings
 	}
+	if v.sopsNixKeys != "" {
+		if msg := verifySopsNix(h, v, data); msg != "" {
+			fmt.Fprintf(e.stdout, "fail: %s\n", msg)
+			return errFindings
+		}
+	}
 	_, err = fmt.Fprintln(e.stdout, "ok")
 	return err
+}
+
+// verifySopsNix proves the key with what sops-nix loaded at its last
+// activation, when it left that file; "" means proven (or no such file).
+func verifySopsNix(h *hostKeyFlags, v *verifyFlags, data []byte) string {
+	hp, err := hostcheck.Root{Dir: h.root}.Resolve(v.sopsNixKeys, true)
+	if err != nil {
+		return ""
+	}
+	p := filepath.Join(h.root, filepath.FromSlash(hp))
+	if _, err := os.Stat(p); err != nil {
+		return "" // no sops-nix activation to check against
+	}
+	ids, err := identityLines(p)
+	if err != nil {
+		return oneLineText(err.Error())
+	}
+	if v.recipient != "" {
+		ids = onlyRecipient(ids, v.recipient)
+	}
+	if len(ids) == 0 {
+		return fmt.Sprintf("sops-nix did not load the key at its last activation (%s holds no identity of %s): check that sops.age.keyFile is the key file, and deploy (activate) the host", v.sopsNixKeys, v.recipient)
+	}
+	if _, err := sopsfile.Decrypt(filepath.Base(v.name), data, ids...); err != nil {
+		return "with sops-nix's " + v.sopsNixKeys + ": " + oneLineText(err.Error())
+	}
+	return ""
 }
 
 // identityLines reads an age key file and returns its identity lines,

@@ -452,3 +452,34 @@ func TestRotationWithOnlyDeployConfigured(t *testing.T) {
 		}
 	}
 }
+
+// TestRotationChecksWhatSopsNixLoaded: a host whose sops-nix did not load
+// the new key at activation (its /run/secrets.d/age-keys.txt, what
+// sops-nix decrypts with, still holds only the old key: say sops-nix
+// reads sshKeyPaths and not the key file) stops the rotation before the
+// old key leaves the files; once the activation loads it, resume ends it.
+func TestRotationChecksWhatSopsNixLoaded(t *testing.T) {
+	f := setup(t)
+	loaded := filepath.Join(f.hostRoot, "run/secrets.d/age-keys.txt")
+	old, _ := os.ReadFile(f.keyTxt())
+	write(t, loaded, string(old))
+	code, out := f.kc(t, f.startArgs()...)
+	if code != 1 || !strings.Contains(out, "sops-nix did not load the key at its last activation") {
+		t.Fatalf("rotate start: exit %d, want 1 naming sops-nix\n%s", code, out)
+	}
+	if j := f.journals(t)[0]; j.State != rotation.Deployed {
+		t.Fatalf("state %s, want deployed", j.State)
+	}
+	for _, name := range []string{"shared", "griefling"} {
+		if !sopsOpens(t, filepath.Join(f.repo, "sops", name+".yaml"), loaded) {
+			t.Fatalf("what sops-nix loaded no longer opens %s", name)
+		}
+	}
+	// The activation, as sops-nix does it with sops.age.keyFile set.
+	installed, _ := os.ReadFile(f.keyTxt())
+	write(t, loaded, string(old)+string(installed))
+	if code, out := f.kc(t, "rotate", "resume"); code != 0 {
+		t.Fatalf("resume: exit %d\n%s", code, out)
+	}
+	f.hostCanDecrypt(t, "done")
+}

@@ -21,6 +21,10 @@ import (
 	"github.com/keycycle/keycycle/internal/transport"
 )
 
+// SopsNixKeys is where sops-nix leaves the identities it gathered at its
+// last activation (sops.age.keyFile and sops.age.sshKeyPaths).
+const SopsNixKeys = "/run/secrets.d/age-keys.txt"
+
 // ErrWaiting means the rotation stopped for the operator to deploy; the
 // next Resume continues it.
 var ErrWaiting = errors.New("waiting for the deployment")
@@ -280,7 +284,13 @@ func (r *Runner) verify(ctx context.Context, j *Journal) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		out, err := r.host(ctx, j, data, "host", "verify", "--name", filepath.Base(rel), "--recipient", j.New)
+		argv := []string{"host", "verify", "--name", filepath.Base(rel), "--recipient", j.New}
+		if j.Kind != KindUser {
+			// What sops-nix loaded at the deployment's activation must hold
+			// the new key too (sops.age.keyFile really read).
+			argv = append(argv, "--sops-nix-keys", SopsNixKeys)
+		}
+		out, err := r.host(ctx, j, data, argv...)
 		var ee *transport.ExitError
 		if errors.As(err, &ee) && ee.Code == 1 {
 			return "", fmt.Errorf("%s cannot open %s with the new key alone: %s", j.Host, rel, out)
