@@ -47,6 +47,7 @@ func newHostCheckCmd(e *env) *cobra.Command {
   HC007 /run/secrets a link to the current generation  HC008 the --expect secrets installed
   HC009 their owner, group and mode                    HC010 --user's age key file
   HC011 the key file's age (--max-key-age)             HC012 who read keys and secrets (audit)
+  HC013 the key file loaded by sops-nix's last activation
 
 --fix repairs modes and owners (never contents, never creates a key) and
 prints what it changed. --root DIR checks a folder standing for "/" (a
@@ -118,8 +119,8 @@ func (opts *hostCheckOptions) build(ctx context.Context) (hostcheck.Options, err
 	}
 	for i, id := range opts.only {
 		id = strings.ToUpper(strings.TrimSpace(id))
-		if len(id) != 5 || !strings.HasPrefix(id, "HC") || id < "HC001" || id > "HC012" {
-			return h, errorf("check IDs run from HC001 to HC012 ('keycycle host check --help' lists them)", "--only: unknown check %q", opts.only[i])
+		if len(id) != 5 || !strings.HasPrefix(id, "HC") || id < "HC001" || id > "HC013" {
+			return h, errorf("check IDs run from HC001 to HC013 ('keycycle host check --help' lists them)", "--only: unknown check %q", opts.only[i])
 		}
 		h.Only = append(h.Only, id)
 	}

@@ -260,3 +260,26 @@ func TestRootNotAFolder(t *testing.T) {
 }
 
 func itoa(n int) string { return fmtInt(n) }
+
+// TestSopsNixLoaded: HC013 compares the key file with what sops-nix
+// gathered at its last activation (/run/secrets.d/age-keys.txt).
+func TestSopsNixLoaded(t *testing.T) {
+	h := newHost(t)
+	if r := get(t, run(t, h.opts()), "HC013"); !r.Skipped {
+		t.Errorf("without age-keys.txt: %s %s", r.Status, r.Message)
+	}
+	other, _ := ageKey(t)
+	h.write("/run/secrets.d/age-keys.txt", other, 0o600)
+	rep := run(t, h.opts())
+	want(t, rep, map[string]Status{"HC013": Warn})
+	if r := get(t, rep, "HC013"); len(r.Details) != 1 || !strings.Contains(r.Details[0], h.keyAge+" (from /var/lib/sops-nix/key.txt) is not among the keys sops-nix loaded") {
+		t.Errorf("HC013 details %q", r.Details)
+	}
+	noSecrets(t, rep)
+	keyFile, err := os.ReadFile(h.path("/var/lib/sops-nix/key.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.write("/run/secrets.d/age-keys.txt", other+string(keyFile), 0o600)
+	want(t, run(t, h.opts()), nil)
+}

@@ -89,7 +89,7 @@ func Run(opts Options) (*Report, error) {
 	checks := []checkFunc{
 		checkSSHKeys, checkSSHKeyPerms, checkKeyFile, checkKeyFilePerms,
 		checkLeftovers, checkRegistered, checkSecretsLink, checkSecretsPresent,
-		checkSecretsOwnerMode, checkUserKey, checkKeyAge, checkAudit,
+		checkSecretsOwnerMode, checkUserKey, checkKeyAge, checkAudit, checkSopsNixLoaded,
 	}
 	for _, f := range checks {
 		res := c.run(f)

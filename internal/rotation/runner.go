@@ -18,12 +18,13 @@ import (
 	"github.com/keycycle/keycycle/internal/audit"
 	"github.com/keycycle/keycycle/internal/change"
 	"github.com/keycycle/keycycle/internal/failpoint"
+	"github.com/keycycle/keycycle/internal/hostcheck"
 	"github.com/keycycle/keycycle/internal/transport"
 )
 
 // SopsNixKeys is where sops-nix leaves the identities it gathered at its
 // last activation (sops.age.keyFile and sops.age.sshKeyPaths).
-const SopsNixKeys = "/run/secrets.d/age-keys.txt"
+const SopsNixKeys = hostcheck.SopsNixKeys
 
 // ErrWaiting means the rotation stopped for the operator to deploy; the
 // next Resume continues it.
