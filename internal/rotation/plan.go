@@ -54,6 +54,11 @@ func Plan(cfgPath string, s Start) (*Journal, error) {
 	if err := checkAnchor(cfg, s.Key, a.Value); err != nil {
 		return nil, err
 	}
+	for _, r := range cfg.Rules {
+		if ruleLists(r, s.Key) && len(r.KeyGroups) > 1 {
+			return nil, fmt.Errorf(".sops.yaml line %d: a rule with %d key groups (Shamir) lists &%s; keycycle rotates keys of one-group rules only: replace it by hand ('keycycle user add', then 'keycycle user remove')", r.Pos.Line, len(r.KeyGroups), s.Key)
+		}
+	}
 	j := &Journal{Schema: Schema, ID: NewID(s.Key, s.Now), Key: s.Key, Kind: s.Kind, Host: s.Host,
 		Temp: temp, Old: a.Value, KeyFile: s.KeyFile, HostFile: s.HostFile, Deploy: s.Deploy, Remote: s.Remote,
 		State: Planned, Started: s.Now.UTC(), Files: []string{}}
