@@ -78,13 +78,21 @@ USER_HOST name); admin and backup keys are rotated by hand.`,
 	f := cmd.Flags()
 	f.StringVar(&opts.host, "host", "", "the host holding the key (default: from keycycle.yaml, or KEY)")
 	f.StringVar(&opts.keyFile, "key-file", "", "the key file on the host (default "+hostcheck.DefaultKeyFile+"; a user key: ~USER/.config/sops/age/keys.txt)")
-	f.StringVar(&opts.deploy, "deploy", "", "deploy command ({host}, {ssh}); default keycycle.yaml's deploy:")
 	f.StringVar(&opts.remote.SSH, "ssh", "", "ssh destination of the host (default keycycle.yaml's hosts.NAME.ssh, or NAME)")
-	f.StringVar(&opts.remote.SSHConfig, "ssh-config", "", "ssh_config file to use (ssh -F; default keycycle.yaml's deploy.ssh_config)")
-	f.StringVar(&opts.remote.Binary, "remote-keycycle", "", "keycycle on the host (default keycycle.yaml's deploy.remote_keycycle, else keycycle)")
-	f.BoolVar(&opts.remote.Sudo, "sudo", false, "run keycycle on the host with 'sudo -n' (or deploy.sudo in keycycle.yaml)")
 	f.BoolVar(&opts.remote.Local, "local", false, "the host is this machine: no ssh")
+	registerReach(cmd, &opts.deploy, &opts.remote)
 	return cmd
+}
+
+// registerReach registers the flags that say how rotations reach and
+// deploy the hosts (rotate start and rotate due); each defaults to
+// keycycle.yaml's deploy: settings.
+func registerReach(cmd *cobra.Command, deploy *string, remote *rotation.Remote) {
+	f := cmd.Flags()
+	f.StringVar(deploy, "deploy", "", "deploy command ({host}, {ssh}); default keycycle.yaml's deploy:")
+	f.StringVar(&remote.SSHConfig, "ssh-config", "", "ssh_config file to use (ssh -F; default keycycle.yaml's deploy.ssh_config)")
+	f.StringVar(&remote.Binary, "remote-keycycle", "", "keycycle on the host (default keycycle.yaml's deploy.remote_keycycle, else keycycle)")
+	f.BoolVar(&remote.Sudo, "sudo", false, "run keycycle on the host with 'sudo -n' (or deploy.sudo in keycycle.yaml)")
 }
 
 func runRotateStart(ctx context.Context, opts *rotateStartOptions, out io.Writer, key string) (err error) {

@@ -59,10 +59,7 @@ again resumes it).`,
 	f := cmd.Flags()
 	f.IntVar(&opts.maxParallel, "max-parallel", 4, "how many hosts rotate at once")
 	f.BoolVar(&opts.dueSoon, "due-soon", false, "also rotate keys inside the policy's warning window")
-	f.StringVar(&opts.deploy, "deploy", "", "deploy command ({host}, {ssh}); default keycycle.yaml's deploy:")
-	f.StringVar(&opts.remote.SSHConfig, "ssh-config", "", "ssh_config file to use (ssh -F; default keycycle.yaml's deploy.ssh_config)")
-	f.StringVar(&opts.remote.Binary, "remote-keycycle", "", "keycycle on the hosts (default keycycle.yaml's deploy.remote_keycycle, else keycycle)")
-	f.BoolVar(&opts.remote.Sudo, "sudo", false, "run keycycle on the hosts with 'sudo -n' (or deploy.sudo in keycycle.yaml)")
+	registerReach(cmd, &opts.deploy, &opts.remote)
 	return cmd
 }
 
