@@ -120,6 +120,11 @@ func runRotateStart(ctx context.Context, opts *rotateStartOptions, out io.Writer
 		return errorf("'keycycle inventory' lists the keys and the files they open", "cannot rotate &%s: %v", key, err)
 	}
 	fmt.Fprintf(out, "rotation %s: &%s on %s (%s), %d file(s): %v\n", j.ID, j.Key, j.Host, target(j), len(j.Files), j.Files)
+	if st.FromSSHHostKey {
+		fmt.Fprintf(out, "note: &%s is %s's SSH host key converted (ssh-to-age). The new key is an age key file\n"+
+			"(%s), which sops-nix must read (sops.age.keyFile); the SSH host key stays and still\n"+
+			"converts to the old key, which keeps opening old versions of the files until you replace it.\n", j.Key, j.Host, j.KeyFile)
+	}
 	if opts.dryRun {
 		fmt.Fprintln(out, "dry run: nothing written")
 		return nil

@@ -37,6 +37,11 @@ func (opts *rotateStartOptions) startFor(cfgPath, key string) (rotation.Start, e
 	}
 	kind, owner := rotationKind(cfg, pol, a)
 	st.Kind = string(kind)
+	if pol.Keys != nil {
+		if k := pol.Keys.ByRecipient(a.Value); k != nil && k.Origin == policy.OriginSSHHostKey {
+			st.FromSSHHostKey = kind == policy.KindHost
+		}
+	}
 	switch kind {
 	case policy.KindHost:
 		if st.Host == "" {

@@ -437,9 +437,15 @@ func TestRotationWithOnlyDeployConfigured(t *testing.T) {
 	f := setup(t)
 	write(t, filepath.Join(f.repo, "keycycle.yaml"), fmt.Sprintf(
 		"deploy:\n  command: echo deploying {host}\n  ssh_config: %s\n  remote_keycycle: %s\n", f.srv.ConfigFile, f.wrapper))
+	// keys.yaml says the key came from griefling's SSH host key.
+	write(t, filepath.Join(f.repo, ".keycycle/keys.yaml"), fmt.Sprintf(
+		"keys:\n  - name: griefling\n    recipient: %s\n    kind: host\n    origin: ssh-host-key\n    created: 2025-01-01\n", f.oldRcp))
 	code, out := f.kc(t, "rotate", "start", "griefling")
 	if code != 0 || !strings.Contains(out, "griefling: deploying griefling") {
 		t.Fatalf("rotate start griefling: exit %d\n%s", code, out)
+	}
+	if !strings.Contains(out, "note: &griefling is griefling's SSH host key converted (ssh-to-age)") {
+		t.Errorf("no note about the SSH host key:\n%s", out)
 	}
 	j := f.journals(t)[0]
 	if j.State != rotation.Done || j.Remote.SSH != "griefling" || j.Remote.Binary != f.wrapper {

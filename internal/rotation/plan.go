@@ -31,6 +31,9 @@ type Start struct {
 	Remote   Remote
 	Exclude  []string
 	Now      time.Time
+	// FromSSHHostKey tells that the old key is the host's SSH host key
+	// converted (ssh-to-age): the new one will be an age key file.
+	FromSSHHostKey bool
 }
 
 // Plan checks that s can be rotated and returns its journal, in state
