@@ -15,8 +15,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
 
 	"filippo.io/age"
 
@@ -126,23 +128,14 @@ func Prepare(req Request) (*Plan, error) {
 	for _, rel := range req.Delete {
 		deleted[rel] = true
 	}
+	rels = slices.DeleteFunc(rels, func(rel string) bool { return deleted[rel] })
+	results, errs := p.rekeyAll(cfg, root, tmp, rels)
 	var failures []error
-	cache := sopsfile.NewRuleCache()
-	for _, rel := range rels {
-		if deleted[rel] {
-			continue
-		}
-		rule, err := cfg.Match(rel)
-		if err != nil {
-			rule = -1
-		}
-		fr, err := p.rekey(root, rel, tmp, cache, rule)
-		if err != nil {
-			failures = append(failures, fmt.Errorf("%s: %w", rel, err))
-			continue
-		}
-		if fr != nil {
-			p.Files = append(p.Files, *fr)
+	for i, rel := range rels {
+		if errs[i] != nil {
+			failures = append(failures, fmt.Errorf("%s: %w", rel, errs[i]))
+		} else if results[i] != nil {
+			p.Files = append(p.Files, *results[i])
 		}
 	}
 	for _, rel := range req.Delete {
@@ -281,6 +274,35 @@ func sorted(list []string) []string {
 	out := slices.Clone(list)
 	slices.Sort(out)
 	return out
+}
+
+// rekeyAll plans every file on all CPUs; results and errors come back in
+// the order of rels.
+func (p *Plan) rekeyAll(cfg *sopsconfig.Config, root, tmpConfig string, rels []string) ([]*FileResult, []error) {
+	results := make([]*FileResult, len(rels))
+	errs := make([]error, len(rels))
+	cache := sopsfile.NewRuleCache()
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(runtime.NumCPU(), len(rels)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				rule, err := cfg.Match(rels[i])
+				if err != nil {
+					rule = -1
+				}
+				results[i], errs[i] = p.rekey(root, rels[i], tmpConfig, cache, rule)
+			}
+		}()
+	}
+	for i := range rels {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return results, errs
 }
 
 // rekey plans one existing file; nil means it needs nothing.
