@@ -73,6 +73,14 @@ func (opts *rotateStartOptions) startFor(cfgPath, key string) (rotation.Start, e
 	if err := checkHostName(st.Host); err != nil {
 		return st, err
 	}
+	reachFrom(&st, pol, root)
+	return st, nil
+}
+
+// reachFrom fills in how st's host is reached and deployed where the
+// flags left it open: keycycle.yaml's deploy: settings and the host's
+// ssh target, else keycycle on $PATH and ssh to the host's name.
+func reachFrom(st *rotation.Start, pol *policy.Policy, root string) {
 	var ph *policy.Host
 	if pol.Config != nil {
 		ph = pol.Config.Host(st.Host)
@@ -100,7 +108,6 @@ func (opts *rotateStartOptions) startFor(cfgPath, key string) (rotation.Start, e
 	if st.Remote.SSH == "" && !st.Remote.Local {
 		st.Remote.SSH = st.Host
 	}
-	return st, nil
 }
 
 // rotationKind tells whether the anchor a is a host's key or a user key,
