@@ -438,6 +438,12 @@ func lockRepo(ctx context.Context, stderr io.Writer, root, what string, timeout 
 // log's head outside the log. Nothing to commit is reported, not an error.
 // Call vcs.Ready before writing anything, so that this rarely fails.
 func commitChange(ctx context.Context, out io.Writer, root string, kind vcs.Kind, subject string, paths []string) error {
+	return commitPaths(ctx, out, root, kind, subject, paths, true)
+}
+
+// commitPaths is commitChange; reportUnchanged false keeps quiet when
+// there was nothing to commit.
+func commitPaths(ctx context.Context, out io.Writer, root string, kind vcs.Kind, subject string, paths []string, reportUnchanged bool) error {
 	paths = append(paths[:len(paths):len(paths)], lock.Gitignore)
 	msg := subject
 	if _, head, err := audit.Head(root); err == nil && head != "" {
@@ -448,7 +454,9 @@ func commitChange(ctx context.Context, out io.Writer, root string, kind vcs.Kind
 		return vcsError(err)
 	}
 	if !res.Committed {
-		fmt.Fprintf(out, "nothing to commit with %s: %s unchanged\n", res.Kind, strings.Join(paths, ", "))
+		if reportUnchanged {
+			fmt.Fprintf(out, "nothing to commit with %s: %s unchanged\n", res.Kind, strings.Join(paths, ", "))
+		}
 		return nil
 	}
 	id := res.ID

@@ -16,6 +16,7 @@ import (
 	"github.com/keycycle/keycycle/internal/hostcheck"
 	"github.com/keycycle/keycycle/internal/rotation"
 	"github.com/keycycle/keycycle/internal/transport"
+	"github.com/keycycle/keycycle/internal/vcs"
 )
 
 func newRotateCmd(e *env) *cobra.Command {
@@ -152,6 +153,15 @@ func newRotationRunner(s *session, cfgPath string, out io.Writer) *rotation.Runn
 		Identities: identities(),
 		Record: func(ctx context.Context, e audit.Entry, subject string, paths []string) error {
 			return s.record(ctx, out, e, subject, paths)
+		},
+		// The journal's last state goes in a commit of its own, when the
+		// steps' commits did not carry it already.
+		Settle: func(ctx context.Context, j *rotation.Journal) error {
+			if s.kind == vcs.None {
+				return nil
+			}
+			return commitPaths(ctx, out, s.root, s.kind, "keycycle: rotate "+j.Key+": journal ("+string(j.State)+")",
+				[]string{rotation.JournalRel(j.ID)}, false)
 		},
 		Out: out,
 	}

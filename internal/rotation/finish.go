@@ -52,7 +52,8 @@ func retireInKeys(root string, j *Journal, now time.Time) (bool, error) {
 // deleted there), and .sops.yaml and every file list exactly the
 // recipients they had before the rotation. It refuses once the old key
 // is out of the repository (old-removed): finish the rotation instead.
-func (r *Runner) Abort(ctx context.Context, j *Journal) error {
+func (r *Runner) Abort(ctx context.Context, j *Journal) (err error) {
+	defer r.settle(ctx, j, &err)
 	if !j.State.Open() {
 		return fmt.Errorf("rotation %s is %s already", j.ID, j.State)
 	}
@@ -93,7 +94,7 @@ func (r *Runner) Abort(ctx context.Context, j *Journal) error {
 	if j.New == "" {
 		r.repo.Lock()
 		defer r.repo.Unlock()
-		return r.Record(ctx, audit.Entry{Note: "rotation " + j.ID + ": aborted"}, "keycycle: rotate "+j.Key+": aborted", nil)
+		return r.record(ctx, j, audit.Entry{Note: "rotation " + j.ID + ": aborted"}, "keycycle: rotate "+j.Key+": aborted", nil)
 	}
 	return nil
 }

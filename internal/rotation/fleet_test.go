@@ -263,3 +263,59 @@ func TestRotationDueGoesOnWhenOneHostFails(t *testing.T) {
 		t.Errorf("%d journals, want 3 (the failed rotation resumed, not a new one)", len(js))
 	}
 }
+
+// TestRotationDueCommits runs rotate due --commit on two hosts at once in
+// a git repository: every step is its own commit, the commits of the two
+// rotations do not mix, and the work tree is clean at the end.
+func TestRotationDueCommits(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("needs git")
+	}
+	fl := setupFleet(t, "alpha", "bravo")
+	for k, v := range map[string]string{"GIT_AUTHOR_NAME": "Kay Cycle", "GIT_AUTHOR_EMAIL": "kay@example.org",
+		"GIT_COMMITTER_NAME": "Kay Cycle", "GIT_COMMITTER_EMAIL": "kay@example.org", "GIT_CONFIG_GLOBAL": "/dev/null"} {
+		t.Setenv(k, v)
+	}
+	git := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = fl.repo
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	git("init", "-q", "-b", "main")
+	git("add", "-A")
+	git("commit", "-q", "-m", "secrets")
+	code, out := fl.kc(t, fl.dueArgs("--commit", "--deploy", "true")...)
+	if code != 0 || !strings.Contains(out, "2 key(s) due: 2 done") {
+		t.Fatalf("rotate due --commit: exit %d\n%s", code, out)
+	}
+	if st := git("status", "--porcelain"); st != "" {
+		t.Errorf("work tree not clean after rotate due --commit:\n%s", st)
+	}
+	log := git("log", "--format=%s")
+	for _, h := range []string{"alpha", "bravo"} {
+		for _, what := range []string{"new key added beside the old", "old key removed, new data keys", "done"} {
+			if !strings.Contains(log, "keycycle: rotate "+h+": "+what) {
+				t.Errorf("no commit %q for %s in:\n%s", what, h, log)
+			}
+		}
+	}
+	// Each commit touches one rotation's work only.
+	for _, line := range strings.Split(strings.TrimSpace(git("log", "--format=%H %s")), "\n") {
+		hash, subject, _ := strings.Cut(line, " ")
+		if !strings.HasPrefix(subject, "keycycle: rotate ") {
+			continue
+		}
+		files := git("show", "--name-only", "--format=", hash)
+		for _, other := range []string{"alpha", "bravo"} {
+			if !strings.Contains(subject, other) && strings.Contains(files, "sops/"+other+".yaml") {
+				t.Errorf("commit %q also holds %s's file:\n%s", subject, other, files)
+			}
+		}
+	}
+	fl.checkRotated(t, "alpha", "bravo")
+}

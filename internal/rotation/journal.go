@@ -143,6 +143,10 @@ type Store struct {
 
 func (s Store) dir() string { return filepath.Join(s.Root, filepath.FromSlash(Dir)) }
 
+// JournalRel is the journal file of id, relative to the repository root
+// (slash-separated).
+func JournalRel(id string) string { return Dir + "/" + id + ".json" }
+
 // Path returns the journal file of id.
 func (s Store) Path(id string) string { return filepath.Join(s.dir(), id+".json") }
 

@@ -53,6 +53,10 @@ type Runner struct {
 	Now func() time.Time
 	// Saved, when set, is called after each durable save (tests).
 	Saved func(j *Journal)
+	// Settle, when set, is called once a Run or an Abort ends, whatever
+	// its outcome, with the repository steps' turn held: the caller
+	// commits the journal's last state there.
+	Settle func(ctx context.Context, j *Journal) error
 
 	// repo serializes the steps that change the repository.
 	repo sync.Mutex
@@ -97,7 +101,8 @@ var steps = []step{
 // Run continues j from its state to done. A failed step leaves the
 // journal at the last completed state with Error set; Run can be called
 // again (resume).
-func (r *Runner) Run(ctx context.Context, j *Journal) error {
+func (r *Runner) Run(ctx context.Context, j *Journal) (err error) {
+	defer r.settle(ctx, j, &err)
 	if !j.State.Open() {
 		return fmt.Errorf("rotation %s is %s", j.ID, j.State)
 	}
@@ -126,6 +131,25 @@ func (r *Runner) Run(ctx context.Context, j *Journal) error {
 		fmt.Fprintf(r.Out, "%s: %s: %s\n", j.ID, s.to, note)
 	}
 	return nil
+}
+
+// record appends a step's audit entry and commits paths with it, the
+// journal included (as saved before the step: its next state follows in
+// the next commit, the last one in Settle's).
+func (r *Runner) record(ctx context.Context, j *Journal, e audit.Entry, subject string, paths []string) error {
+	return r.Record(ctx, e, subject, append(paths[:len(paths):len(paths)], JournalRel(j.ID)))
+}
+
+// settle runs Settle after a Run or an Abort, even a cancelled one.
+func (r *Runner) settle(ctx context.Context, j *Journal, err *error) {
+	if r.Settle == nil {
+		return
+	}
+	r.repo.Lock()
+	defer r.repo.Unlock()
+	if serr := r.Settle(context.WithoutCancel(ctx), j); serr != nil {
+		*err = errors.Join(*err, serr)
+	}
 }
 
 // host runs a keycycle host command for j.
@@ -207,7 +231,7 @@ func (r *Runner) change(ctx context.Context, j *Journal, edit func(string, []byt
 			e.DataKeyRotated = append(e.DataKeyRotated, f.Rel)
 		}
 	}
-	if err := r.Record(ctx, e, "keycycle: rotate "+j.Key+": "+what, paths); err != nil {
+	if err := r.record(ctx, j, e, "keycycle: rotate "+j.Key+": "+what, paths); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("%s (%d file(s) rekeyed)", what, len(plan.Files)), nil
@@ -349,5 +373,5 @@ func (r *Runner) retire(ctx context.Context, j *Journal) error {
 		paths = append(paths, keysFile)
 	}
 	e := audit.Entry{Note: "rotation " + j.ID + ": done; old key " + j.Old + " retired", Files: paths}
-	return r.Record(ctx, e, "keycycle: rotate "+j.Key+": done", paths)
+	return r.record(ctx, j, e, "keycycle: rotate "+j.Key+": done", paths)
 }

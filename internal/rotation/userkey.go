@@ -45,7 +45,7 @@ func (r *Runner) makeUserKey(ctx context.Context, j *Journal) (string, error) {
 		j.New = rcp
 		what := "new user key found in " + j.HostFile + " (written before a restart)"
 		e := audit.Entry{Note: "rotation " + j.ID + ": " + what, Files: []string{j.HostFile}}
-		if err := r.Record(ctx, e, "keycycle: rotate "+j.Key+": "+what, []string{j.HostFile}); err != nil {
+		if err := r.record(ctx, j, e, "keycycle: rotate "+j.Key+": "+what, []string{j.HostFile}); err != nil {
 			return "", err
 		}
 		return "new key " + j.New + " (made before) kept in " + j.HostFile, nil
@@ -111,7 +111,7 @@ func (r *Runner) setUserKey(ctx context.Context, j *Journal, value, what string)
 	}
 	failpoint.Hit("change.file")
 	e := audit.Entry{Note: "rotation " + j.ID + ": " + what, Files: []string{j.HostFile}}
-	return r.Record(ctx, e, "keycycle: rotate "+j.Key+": "+what, []string{j.HostFile})
+	return r.record(ctx, j, e, "keycycle: rotate "+j.Key+": "+what, []string{j.HostFile})
 }
 
 // finishUserKey leaves the new identity alone in keys/age, once the old
