@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -488,4 +489,71 @@ func TestRotationChecksWhatSopsNixLoaded(t *testing.T) {
 		t.Fatalf("resume: exit %d\n%s", code, out)
 	}
 	f.hostCanDecrypt(t, "done")
+}
+
+// TestRotationTakesInFilesMadeMeanwhile: a file made during the rotation
+// (here by the deploy command, with the real sops, while the rules list
+// both keys) is verified and loses the old key with the others; one made
+// with the old key alone stops the rotation before step 6 with the
+// command that fixes it.
+func TestRotationTakesInFilesMadeMeanwhile(t *testing.T) {
+	f := setup(t)
+	sops, _ := sopsPath()
+	cfg := filepath.Join(f.repo, ".sops.yaml")
+	data, _ := os.ReadFile(cfg)
+	write(t, cfg, string(data)+"  - path_regex: sops/griefling-[a-z]+\\.yaml$\n    key_groups:\n      - age:\n          - *rain\n          - *griefling\n")
+	write(t, filepath.Join(f.repo, "plain.yaml"), "made: meanwhile\n")
+	script := filepath.Join(t.TempDir(), "deploy.sh")
+	write(t, script, fmt.Sprintf("%q encrypt --filename-override sops/griefling-extra.yaml plain.yaml > sops/griefling-extra.yaml\n", sops))
+	write(t, filepath.Join(f.repo, "keycycle.yaml"), "hosts:\n  griefling:\n    ssh: griefling\ndeploy: sh "+script+"\n")
+	if code, out := f.kc(t, f.startArgs()...); code != 0 {
+		t.Fatalf("rotate start: exit %d\n%s", code, out)
+	}
+	j := f.journals(t)[0]
+	if !slices.Contains(j.Files, "sops/griefling-extra.yaml") {
+		t.Fatalf("the journal's files %v lack the file made during the rotation", j.Files)
+	}
+	extra := filepath.Join(f.repo, "sops", "griefling-extra.yaml")
+	if !sopsOpens(t, extra, f.keyTxt()) || sopsOpens(t, extra, f.oldKey) {
+		t.Error("the file made during the rotation: the new key must open it, and the old one not")
+	}
+
+	// A file made with the old key alone (the new one left out by hand).
+	f = setup(t)
+	write(t, filepath.Join(f.repo, "plain.yaml"), "made: by hand\n")
+	script = filepath.Join(t.TempDir(), "deploy.sh")
+	admin, err := age.ParseX25519Identity(strings.TrimSpace(string(mustRead(t, f.admin))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, script, fmt.Sprintf("%q encrypt --filename-override sops/old-only.yaml --age %s,%s plain.yaml > sops/old-only.yaml\n",
+		sops, f.oldRcp, admin.Recipient()))
+	write(t, filepath.Join(f.repo, "keycycle.yaml"), "hosts:\n  griefling:\n    ssh: griefling\ndeploy: sh "+script+"\n")
+	write(t, filepath.Join(f.repo, ".sops.yaml"), strings.Replace(string(mustRead(t, filepath.Join(f.repo, ".sops.yaml"))),
+		"creation_rules:\n", "creation_rules:\n  - path_regex: sops/old-only\\.yaml$\n    key_groups:\n      - age:\n          - *rain\n          - *griefling\n", 1))
+	code, out := f.kc(t, f.startArgs()...)
+	if code != 1 || !strings.Contains(out, "sops/old-only.yaml lists the old key but not the new one") || !strings.Contains(out, "keycycle rekey sops/old-only.yaml") {
+		t.Fatalf("rotate start: exit %d, want 1 naming sops/old-only.yaml\n%s", code, out)
+	}
+	if j := f.journals(t)[0]; j.State != rotation.Deployed {
+		t.Fatalf("state %s, want deployed", j.State)
+	}
+	if code, out := f.kc(t, "rekey", filepath.Join(f.repo, "sops", "old-only.yaml")); code != 0 {
+		t.Fatalf("rekey: exit %d\n%s", code, out)
+	}
+	if code, out := f.kc(t, "rotate", "resume"); code != 0 {
+		t.Fatalf("resume: exit %d\n%s", code, out)
+	}
+	if p := filepath.Join(f.repo, "sops", "old-only.yaml"); sopsOpens(t, p, f.oldKey) || !sopsOpens(t, p, f.keyTxt()) {
+		t.Error("sops/old-only.yaml: the new key must open it, and the old one not")
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

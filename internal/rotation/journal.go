@@ -118,9 +118,12 @@ type Journal struct {
 	// HostFile is the repository file keeping a user key's private half
 	// (under keys/age), encrypted; empty for a host key.
 	HostFile string `json:"host_file,omitempty"`
-	// Files are the repository files the key could read when the
-	// rotation started; the host must open each with the new key.
+	// Files are the repository files the old key reads: those of when
+	// the rotation started, and at verification any file made since that
+	// lists it; the host must open each with the new key.
 	Files []string `json:"files"`
+	// Exclude holds the globs of files the rotation leaves alone.
+	Exclude []string `json:"exclude,omitempty"`
 	// Deploy is the command run at step 4 ("" asks the operator).
 	Deploy string `json:"deploy,omitempty"`
 	// DeployAsked is set when the operator was told to deploy: the next

@@ -64,26 +64,12 @@ func Plan(cfgPath string, s Start) (*Journal, error) {
 	}
 	j := &Journal{Schema: Schema, ID: NewID(s.Key, s.Now), Key: s.Key, Kind: s.Kind, Host: s.Host,
 		Temp: temp, Old: a.Value, KeyFile: s.KeyFile, HostFile: s.HostFile, Deploy: s.Deploy, Remote: s.Remote,
-		State: Planned, Started: s.Now.UTC(), Files: []string{}}
+		Exclude: s.Exclude, State: Planned, Started: s.Now.UTC()}
 	if len(a.Group) > 0 {
 		j.Group = a.Group[0]
 	}
-	rels, err := repo.SecretsFiles(cfgPath, cfg, s.Exclude)
-	if err != nil {
+	if j.Files, err = filesListing(cfgPath, cfg, s.Exclude, j.Old); err != nil {
 		return nil, err
-	}
-	root := filepath.Dir(cfgPath)
-	for _, rel := range rels {
-		f, err := sopsfile.Read(filepath.Join(root, filepath.FromSlash(rel)))
-		if err != nil {
-			continue
-		}
-		for _, r := range f.Meta.Recipients() {
-			if r == j.Old {
-				j.Files = append(j.Files, rel)
-				break
-			}
-		}
 	}
 	if len(j.Files) == 0 {
 		return nil, fmt.Errorf("no file lists &%s: nothing to rotate", s.Key)
@@ -92,4 +78,22 @@ func Plan(cfgPath string, s Start) (*Journal, error) {
 		return nil, fmt.Errorf("%s, where the user key's private half is kept, does not list &%s", j.HostFile, s.Key)
 	}
 	return j, nil
+}
+
+// filesListing returns the secrets files (relative) whose metadata lists
+// recipient, in the order repo.SecretsFiles gives; never nil.
+func filesListing(cfgPath string, cfg *sopsconfig.Config, exclude []string, recipient string) ([]string, error) {
+	rels, err := repo.SecretsFiles(cfgPath, cfg, exclude)
+	if err != nil {
+		return nil, err
+	}
+	root := filepath.Dir(cfgPath)
+	out := []string{}
+	for _, rel := range rels {
+		f, err := sopsfile.Read(filepath.Join(root, filepath.FromSlash(rel)))
+		if err == nil && slices.Contains(f.Meta.Recipients(), recipient) {
+			out = append(out, rel)
+		}
+	}
+	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +20,8 @@ import (
 	"github.com/keycycle/keycycle/internal/change"
 	"github.com/keycycle/keycycle/internal/failpoint"
 	"github.com/keycycle/keycycle/internal/hostcheck"
+	"github.com/keycycle/keycycle/internal/sopsconfig"
+	"github.com/keycycle/keycycle/internal/sopsfile"
 	"github.com/keycycle/keycycle/internal/transport"
 )
 
@@ -299,6 +302,9 @@ func (r *Runner) runDeploy(ctx context.Context, j *Journal, what string) (string
 // verify has the host prove that its key file, the new key alone, opens
 // every file the old key could read.
 func (r *Runner) verify(ctx context.Context, j *Journal) (string, error) {
+	if err := r.addNewFiles(j); err != nil {
+		return "", err
+	}
 	root := filepath.Dir(r.ConfigPath)
 	n := 0
 	for _, rel := range j.Files {
@@ -308,6 +314,9 @@ func (r *Runner) verify(ctx context.Context, j *Journal) (string, error) {
 		}
 		if err != nil {
 			return "", err
+		}
+		if f, err := sopsfile.Parse(rel, data); err == nil && !slices.Contains(f.Meta.Recipients(), j.New) {
+			return "", fmt.Errorf("%s lists the old key but not the new one (made during the rotation without it?): run 'keycycle rekey %s', then resume", rel, rel)
 		}
 		argv := []string{"host", "verify", "--name", filepath.Base(rel), "--recipient", j.New}
 		if j.Kind != KindUser {
@@ -329,6 +338,29 @@ func (r *Runner) verify(ctx context.Context, j *Journal) (string, error) {
 		n++
 	}
 	return fmt.Sprintf("%s opens %d file(s) with the new key alone", j.Host, n), nil
+}
+
+// addNewFiles adds to j.Files the files made since the rotation started
+// that list the old key (sops gave them both keys, as the rules said
+// while the rotation ran): step 6 must take the old key out of them too,
+// so the host must prove it opens them first.
+func (r *Runner) addNewFiles(j *Journal) error {
+	r.repo.Lock()
+	defer r.repo.Unlock()
+	cfg, err := sopsconfig.Load(r.ConfigPath)
+	if err != nil {
+		return err
+	}
+	now, err := filesListing(r.ConfigPath, cfg, j.Exclude, j.Old)
+	if err != nil {
+		return err
+	}
+	for _, rel := range now {
+		if !slices.Contains(j.Files, rel) {
+			j.Files = append(j.Files, rel)
+		}
+	}
+	return nil
 }
 
 // finish retires the old key: in .keycycle/keys.yaml, and on the host
