@@ -22,8 +22,9 @@ import (
 // the new identity first, under a marker comment naming the rotation,
 // then the old value unchanged: after a deployment the user's keys.txt
 // has both keys, so the user can decrypt whatever the files list. At done
-// keys/age is the new identity alone; abort takes the marked lines off
-// again, leaving the old value exactly.
+// keys/age is the new identity followed by what the old value held beside
+// the old identity (other identities, comments); abort takes the marked
+// lines off again, leaving the old value exactly.
 
 // userKeyPath is where the host's file keeps a user key's private half.
 func userKeyPath() []string { return []string{"keys", "age"} }
@@ -125,8 +126,32 @@ func (r *Runner) finishUserKey(ctx context.Context, j *Journal) error {
 	if !ok {
 		return nil // done before
 	}
-	line, _, _ := strings.Cut(rest, "\n")
-	return r.setUserKey(ctx, j, line, "old user key dropped from "+j.HostFile)
+	line, old, _ := strings.Cut(rest, "\n")
+	value := line
+	if others := withoutIdentity(old, j.Old); others != "" {
+		value += "\n" + others
+	}
+	return r.setUserKey(ctx, j, value, "old user key dropped from "+j.HostFile)
+}
+
+// withoutIdentity returns an identity file's text without the identity
+// lines of recipient; other identities and comments stay. "" when
+// nothing but blank lines would remain.
+func withoutIdentity(text, recipient string) string {
+	var keep []string
+	for _, line := range strings.Split(text, "\n") {
+		if id, err := agekey.ParseIdentity(strings.TrimSpace(line)); err == nil {
+			if rcp, err := id.Recipient(); err == nil && rcp == recipient {
+				continue
+			}
+		}
+		keep = append(keep, line)
+	}
+	out := strings.Join(keep, "\n")
+	if strings.TrimSpace(out) == "" {
+		return ""
+	}
+	return out
 }
 
 // unstageUserKey takes the new identity out of keys/age (abort): the old
