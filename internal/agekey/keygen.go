@@ -1,6 +1,7 @@
 package agekey
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"filippo.io/age"
+
+	"github.com/keycycle/keycycle/internal/fsutil"
 )
 
 // Generate creates a new X25519 identity and writes it to path in the
@@ -18,26 +21,24 @@ import (
 // synced to disk, and closed with its error checked; an existing path is
 // never overwritten (the error wraps fs.ErrExist). On a write error the
 // half-written file is removed. It returns the public recipient.
-func Generate(path string) (recipient string, err error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return "", fmt.Errorf("%s already exists; a key file is never overwritten: %w", path, fs.ErrExist)
-		}
+func Generate(path string) (string, error) {
+	// Like age-keygen -o, the folder must exist: a typo in it is an error,
+	// not a new folder.
+	if _, err := os.Stat(filepath.Dir(path)); err != nil {
 		return "", err
 	}
-	recipient, err = GenerateTo(f)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	var buf bytes.Buffer
+	recipient, err := GenerateTo(&buf)
+	defer clear(buf.Bytes())
 	if err != nil {
-		_ = os.Remove(path)
+		return "", err
+	}
+	if err := fsutil.WriteNewPrivate(path, buf.Bytes()); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return "", err
+		}
 		return "", fmt.Errorf("writing %s: %w", path, err)
 	}
-	syncDir(filepath.Dir(path))
 	return recipient, nil
 }
 
@@ -58,16 +59,4 @@ func generateAt(w io.Writer, now time.Time) (string, error) {
 		return "", err
 	}
 	return r, nil
-}
-
-// syncDir makes a new directory entry durable. It is best effort: some
-// systems cannot sync a directory, and the key file itself is already
-// synced.
-func syncDir(dir string) {
-	d, err := os.Open(dir)
-	if err != nil {
-		return
-	}
-	_ = d.Sync()
-	_ = d.Close()
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/keycycle/keycycle/internal/fsutil"
 )
 
 // chunk is how much of the log's end is read at a time to find its last
@@ -73,7 +75,7 @@ func Append(root string, e Entry) (err error) {
 		return fmt.Errorf("cannot write %s: %w", path, err)
 	}
 	if st.Size() == 0 {
-		return syncDir(filepath.Dir(path))
+		return fsutil.SyncDir(filepath.Dir(path))
 	}
 	return nil
 }
@@ -153,17 +155,4 @@ func lastLine(f io.ReaderAt, size int64) ([]byte, error) {
 		line = append(buf, line...)
 	}
 	return line, nil
-}
-
-func syncDir(dir string) (err error) {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := d.Close(); err == nil {
-			err = cerr
-		}
-	}()
-	return d.Sync()
 }

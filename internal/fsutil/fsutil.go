@@ -6,6 +6,7 @@ package fsutil
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -129,29 +130,32 @@ func SyncDir(dir string) error {
 }
 
 // WriteNewPrivate creates path with mode 0600 and data, refusing to
-// overwrite anything (O_EXCL). The parent folder is created 0700 when
-// missing. The data is synced before the file is closed.
-func WriteNewPrivate(path string, data []byte) (err error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+// overwrite anything (O_EXCL; the error then wraps fs.ErrExist). The
+// parent folder is created 0700 when missing. The data is synced, the
+// file closed with its error checked, and the folder synced, so that the
+// new key survives a crash; on a failure the partial file is removed.
+func WriteNewPrivate(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return fmt.Errorf("%s already exists: keycycle never overwrites a key", path)
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%s already exists: keycycle never overwrites a key: %w", path, fs.ErrExist)
 		}
 		return err
 	}
-	defer func() {
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			os.Remove(path)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(path)
 		return err
 	}
-	return f.Sync()
+	return SyncDir(dir)
 }

@@ -1,6 +1,8 @@
 package fsutil
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,7 +76,7 @@ func TestWriteNewPrivate(t *testing.T) {
 		t.Fatalf("modes: file %v, folder %v", st.Mode(), dst.Mode())
 	}
 	err := WriteNewPrivate(p, []byte("other"))
-	if err == nil || !strings.Contains(err.Error(), "never overwrites a key") {
+	if !errors.Is(err, fs.ErrExist) || !strings.Contains(err.Error(), "never overwrites a key") {
 		t.Fatalf("second write: %v", err)
 	}
 	if data, _ := os.ReadFile(p); string(data) != "secret" {

@@ -164,17 +164,8 @@ func (s Store) Save(j *Journal) error {
 	if err != nil {
 		return err
 	}
-	if err := fsutil.WriteFileAtomic(s.Path(j.ID), append(data, '\n'), 0o644); err != nil {
-		return err
-	}
-	if d, err := os.Open(s.dir()); err == nil {
-		err = d.Sync()
-		_ = d.Close()
-		if err != nil {
-			return fmt.Errorf("cannot sync %s: %w", s.dir(), err)
-		}
-	}
-	return nil
+	// WriteFileAtomic syncs the file and then its folder.
+	return fsutil.WriteFileAtomic(s.Path(j.ID), append(data, '\n'), 0o644)
 }
 
 // Load reads the journal of id.

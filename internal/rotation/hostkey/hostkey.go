@@ -242,9 +242,6 @@ func removeSynced(path string) error {
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
-	}
+	_ = fsutil.SyncDir(filepath.Dir(path)) // best effort: the removal is done
 	return nil
 }
