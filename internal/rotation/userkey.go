@@ -37,11 +37,11 @@ func newKeyMarker(j *Journal) string { return "# keycycle: new key of rotation "
 func (r *Runner) makeUserKey(ctx context.Context, j *Journal) (string, error) {
 	r.repo.Lock()
 	defer r.repo.Unlock()
-	cur, err := r.userKeyValue(j)
+	f, err := r.readUserKey(j)
 	if err != nil {
 		return "", err
 	}
-	if rcp, ok := stagedUserKey(cur, j); ok {
+	if rcp, ok := stagedUserKey(f.value, j); ok {
 		// Written before a crash, perhaps not recorded: record it now.
 		j.New = rcp
 		what := "new user key found in " + j.HostFile + " (written before a restart)"
@@ -55,8 +55,8 @@ func (r *Runner) makeUserKey(ctx context.Context, j *Journal) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	value := newKeyMarker(j) + "\n" + id.String() + "\n" + cur
-	if err := r.setUserKey(ctx, j, value, "new user key kept beside the old in "+j.HostFile); err != nil {
+	value := newKeyMarker(j) + "\n" + id.String() + "\n" + f.value
+	if err := r.writeUserKey(ctx, j, f, value, "new user key kept beside the old in "+j.HostFile); err != nil {
 		return "", err
 	}
 	j.New = id.Recipient().String()
@@ -79,35 +79,42 @@ func stagedUserKey(value string, j *Journal) (string, bool) {
 	return rcp, err == nil
 }
 
-// userKeyValue returns keys/age of the host's file, decrypted in memory
-// ("" when it is not there).
-func (r *Runner) userKeyValue(j *Journal) (string, error) {
-	abs := filepath.Join(filepath.Dir(r.ConfigPath), filepath.FromSlash(j.HostFile))
-	data, err := os.ReadFile(abs)
-	if err != nil {
-		return "", err
-	}
-	v, _, err := sopsfile.GetString(abs, data, userKeyPath(), sopsfile.EditOptions{ConfigPath: r.ConfigPath, Identities: r.Identities})
-	return v, err
+// userKeyFile is the host's file as read once for a change of keys/age:
+// its bytes and mode, and keys/age decrypted in memory ("" when absent).
+type userKeyFile struct {
+	abs   string
+	data  []byte
+	mode  os.FileMode
+	value string
 }
 
-// setUserKey replaces keys/age in the host's file (verified, atomic) and
-// records it. The caller holds r.repo.
-func (r *Runner) setUserKey(ctx context.Context, j *Journal, value, what string) error {
-	abs := filepath.Join(filepath.Dir(r.ConfigPath), filepath.FromSlash(j.HostFile))
-	data, err := os.ReadFile(abs)
+// readUserKey reads the host's file and its keys/age.
+func (r *Runner) readUserKey(j *Journal) (*userKeyFile, error) {
+	f := &userKeyFile{abs: filepath.Join(filepath.Dir(r.ConfigPath), filepath.FromSlash(j.HostFile))}
+	st, err := os.Stat(f.abs)
+	if err != nil {
+		return nil, err
+	}
+	f.mode = st.Mode().Perm()
+	if f.data, err = os.ReadFile(f.abs); err != nil {
+		return nil, err
+	}
+	f.value, _, err = sopsfile.GetString(f.abs, f.data, userKeyPath(), r.editOptions())
+	return f, err
+}
+
+func (r *Runner) editOptions() sopsfile.EditOptions {
+	return sopsfile.EditOptions{ConfigPath: r.ConfigPath, Identities: r.Identities}
+}
+
+// writeUserKey sets keys/age in the bytes f holds (verified), replaces
+// the file atomically and records it. The caller holds r.repo.
+func (r *Runner) writeUserKey(ctx context.Context, j *Journal, f *userKeyFile, value, what string) error {
+	out, err := sopsfile.SetString(f.abs, f.data, userKeyPath(), value, r.editOptions())
 	if err != nil {
 		return err
 	}
-	st, err := os.Stat(abs)
-	if err != nil {
-		return err
-	}
-	out, err := sopsfile.SetString(abs, data, userKeyPath(), value, sopsfile.EditOptions{ConfigPath: r.ConfigPath, Identities: r.Identities})
-	if err != nil {
-		return err
-	}
-	if err := fsutil.WriteFileAtomic(abs, out, st.Mode().Perm()); err != nil {
+	if err := fsutil.WriteFileAtomic(f.abs, out, f.mode); err != nil {
 		return err
 	}
 	failpoint.Hit("change.file")
@@ -115,14 +122,14 @@ func (r *Runner) setUserKey(ctx context.Context, j *Journal, value, what string)
 	return r.record(ctx, j, e, "keycycle: rotate "+j.Key+": "+what, []string{j.HostFile})
 }
 
-// finishUserKey leaves the new identity alone in keys/age, once the old
-// key is out of every file.
+// finishUserKey takes the old identity and the marker out of keys/age,
+// once the old key is out of every file.
 func (r *Runner) finishUserKey(ctx context.Context, j *Journal) error {
-	cur, err := r.userKeyValue(j)
+	f, err := r.readUserKey(j)
 	if err != nil {
 		return err
 	}
-	rest, ok := strings.CutPrefix(cur, newKeyMarker(j)+"\n")
+	rest, ok := strings.CutPrefix(f.value, newKeyMarker(j)+"\n")
 	if !ok {
 		return nil // done before
 	}
@@ -131,7 +138,7 @@ func (r *Runner) finishUserKey(ctx context.Context, j *Journal) error {
 	if others := withoutIdentity(old, j.Old); others != "" {
 		value += "\n" + others
 	}
-	return r.setUserKey(ctx, j, value, "old user key dropped from "+j.HostFile)
+	return r.writeUserKey(ctx, j, f, value, "old user key dropped from "+j.HostFile)
 }
 
 // withoutIdentity returns an identity file's text without the identity
@@ -157,20 +164,20 @@ func withoutIdentity(text, recipient string) string {
 // unstageUserKey takes the new identity out of keys/age (abort): the old
 // value is left exactly as it was.
 func (r *Runner) unstageUserKey(ctx context.Context, j *Journal) error {
-	cur, err := r.userKeyValue(j)
+	f, err := r.readUserKey(j)
 	if err != nil {
 		return err
 	}
-	rest, ok := strings.CutPrefix(cur, newKeyMarker(j)+"\n")
+	rest, ok := strings.CutPrefix(f.value, newKeyMarker(j)+"\n")
 	if !ok {
 		return nil
 	}
 	_, old, _ := strings.Cut(rest, "\n")
-	return r.setUserKey(ctx, j, old, "rotation aborted, new user key dropped from "+j.HostFile)
+	return r.writeUserKey(ctx, j, f, old, "rotation aborted, new user key dropped from "+j.HostFile)
 }
 
 // userDeployNote tells the operator what the user's key file holds after
 // the rotation.
 func userDeployNote(j *Journal) string {
-	return fmt.Sprintf("%s keeps only the new key; deploy %s again so that %s drops the old one", j.HostFile, j.Host, j.KeyFile)
+	return fmt.Sprintf("%s no longer holds the old key; deploy %s again so that %s drops it too", j.HostFile, j.Host, j.KeyFile)
 }
