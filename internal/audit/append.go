@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/keycycle/keycycle/internal/fsutil"
@@ -37,7 +38,10 @@ func Append(root string, e Entry) (err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o644)
+	if err := CheckInside(root); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
 	if err != nil {
 		return err
 	}
@@ -155,4 +159,47 @@ func lastLine(f io.ReaderAt, size int64) ([]byte, error) {
 		line = append(buf, line...)
 	}
 	return line, nil
+}
+
+// CheckInside refuses a log that would be written outside the repository:
+// .keycycle or .keycycle/audit.log being a symbolic link.
+func CheckInside(root string) error {
+	for _, rel := range []string{filepath.Dir(LogFile), LogFile} {
+		p := filepath.Join(root, filepath.FromSlash(rel))
+		if st, err := os.Lstat(p); err == nil && st.Mode()&os.ModeSymlink != 0 {
+			return fmt.Errorf("%s is a symbolic link: keycycle writes its log only inside the repository; replace the link with the file it points to", p)
+		}
+	}
+	return nil
+}
+
+// Last returns the last entry of the log in the repository at root; nil
+// when there is no log or it is empty. A last line cut short or not a
+// valid entry is an error: nothing can be appended to that log until
+// 'keycycle audit verify' has been read and the line repaired.
+func Last(root string) (*Entry, error) {
+	if err := CheckInside(root); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(Path(root))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || st.Size() == 0 {
+		return nil, err
+	}
+	last, err := lastLine(f, st.Size())
+	if err != nil {
+		return nil, fmt.Errorf("cannot append to %s: %w", Path(root), err)
+	}
+	e, err := ParseLine(last)
+	if err != nil {
+		return nil, fmt.Errorf("cannot append to %s: its last line is not a valid entry (%v)", Path(root), err)
+	}
+	return &e, nil
 }

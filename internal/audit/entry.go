@@ -53,6 +53,10 @@ type Entry struct {
 	DataKeyRotated []string `json:"data_key_rotated,omitempty"`
 	// Note is free text: why, a rotation ID, what the operator said.
 	Note string `json:"note,omitempty"`
+	// Change is the ID of the change's intent record: the entry of a
+	// change that was interrupted and finished by a later run carries
+	// the same ID as the one it would have had (docs/changes.md).
+	Change string `json:"change,omitempty"`
 	// Prev is the hex SHA-256 of the exact bytes of the previous line
 	// (without its newline), or Genesis for the first entry.
 	Prev string `json:"prev"`

@@ -16,6 +16,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/keycycle/keycycle/internal/fsutil"
 	"github.com/keycycle/keycycle/internal/repo"
 	"github.com/keycycle/keycycle/internal/sopsfile"
 )
@@ -201,7 +202,7 @@ func (r *testRepo) noTemporaries() {
 	r.t.Helper()
 	for rel := range r.snapshot() {
 		base := filepath.Base(rel)
-		if strings.Contains(base, ".keycycle-plan-") || strings.Contains(base, ".tmp-") {
+		if strings.Contains(base, ".keycycle-plan-") || strings.Contains(base, fsutil.TempMark) {
 			r.t.Errorf("temporary file left: %s", rel)
 		}
 	}
@@ -486,7 +487,7 @@ func TestCreateExisting(t *testing.T) {
 	a, b := newIdentity(t), newIdentity(t)
 	r := newRepo(t, config(rule(`^hosts/`, a)))
 	r.secret("hosts/h1.yaml", plainA, a)
-	r.write("hosts/h2.yaml", []byte("plain: text\n"), 0o644)
+	h2 := r.secret("hosts/h2.yaml", plainA, a)
 	newCfg := config(rule(`^hosts/`, a, b))
 	req := r.request(newCfg, a)
 	req.Create = []NewFile{
@@ -497,15 +498,16 @@ func TestCreateExisting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := rels(p), []string{"rekey hosts/h1.yaml"}; !slices.Equal(got, want) {
+	if got, want := rels(p), []string{"rekey hosts/h1.yaml", "rekey hosts/h2.yaml"}; !slices.Equal(got, want) {
 		t.Fatalf("plan %v, want %v", got, want)
 	}
 	if err := p.Apply(); err != nil {
 		t.Fatal(err)
 	}
 	r.mustOpen("hosts/h1.yaml", b, plainA)
-	if got := r.read("hosts/h2.yaml"); string(got) != "plain: text\n" {
-		t.Errorf("hosts/h2.yaml is now\n%s", got)
+	r.mustOpen("hosts/h2.yaml", b, plainA) // its values, not the create's
+	if string(r.read("hosts/h2.yaml")) == string(h2) {
+		t.Error("hosts/h2.yaml was not rekeyed")
 	}
 }
 
@@ -740,61 +742,53 @@ func TestNotSopsFiles(t *testing.T) {
 	a, b := newIdentity(t), newIdentity(t)
 	r := newRepo(t, config(rule(`^secrets/`, a)))
 	r.secret("secrets/x.yaml", plainA, a)
-	r.write("secrets/plain.yaml", []byte("password: in the clear\n"), 0o644)
 	newCfg := config(rule(`^secrets/`, a, b))
-
-	p, err := r.prepare(r.request(newCfg, a))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := rels(p), []string{"rekey secrets/x.yaml"}; !slices.Equal(got, want) {
-		t.Fatalf("plan %v, want %v", got, want)
-	}
-
-	r.write("secrets/broken.yaml", []byte("a: b\nsops:\n    mac: nonsense\n    lastmodified: yesterday\n"), 0o644)
-	p, err = r.prepare(r.request(newCfg, a))
-	if err == nil {
-		t.Fatalf("Prepare planned %v, want an error for secrets/broken.yaml", rels(p))
-	}
-	var ce *Error
-	if !errors.As(err, &ce) || len(ce.Files) != 1 || !strings.HasPrefix(ce.Files[0].Error(), "secrets/broken.yaml: ") {
-		t.Errorf("error %q, want one failure naming secrets/broken.yaml", err)
+	// A file a path_regex governs that carries no metadata (plaintext,
+	// cut short, junk, empty) is a failure, never skipped in silence.
+	for _, bad := range []string{"password: in the clear\n", "a: b\nsops:\n    mac: nonsense\n    lastmodified: yesterday\n", "", "\x00\x01junk"} {
+		r.write("secrets/bad.yaml", []byte(bad), 0o644)
+		p, err := r.prepare(r.request(newCfg, a))
+		var ce *Error
+		if !errors.As(err, &ce) || len(ce.Files) != 1 || !strings.HasPrefix(ce.Files[0].Error(), "secrets/bad.yaml: ") {
+			t.Errorf("%q: Prepare gave %v (plan %v), want one failure naming secrets/bad.yaml", bad, err, p)
+		}
+		req := r.request(newCfg, a)
+		req.KeepGoing = true
+		p, err = r.prepare(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Failed) != 1 || p.Failed[0].Rel != "secrets/bad.yaml" {
+			t.Errorf("%q: KeepGoing failed %v, want secrets/bad.yaml", bad, p.Failed)
+		}
+		if got, want := rels(p), []string{"rekey secrets/x.yaml"}; !slices.Equal(got, want) {
+			t.Errorf("%q: KeepGoing plan %v, want %v", bad, got, want)
+		}
 	}
 	r.noTemporaries()
 }
 
 // TestFileWithoutRule: a sops file that no rule of the new config matches
-// is left as it is (nothing can say its recipients), but when a RotateFor
-// recipient can read it the plan names it in Stray.
+// cannot be rekeyed (nothing can say its recipients); when a RotateFor
+// recipient can read it, the change is refused, naming it, and nothing is
+// written.
 func TestFileWithoutRule(t *testing.T) {
 	a, b := newIdentity(t), newIdentity(t)
 	r := newRepo(t, config(rule(`^secrets/`, a, b)))
 	r.secret("secrets/x.yaml", plainA, a, b)
-	stray := r.secret("stray/s.yaml", plainA, a, b)
+	r.secret("stray/s.yaml", plainA, a, b)
 	newCfg := config(rule(`^secrets/`, a))
 	req := r.request(newCfg, a)
 	req.RotateFor = []string{recip(b)}
-	p, err := r.prepare(req)
-	if err != nil {
+	_, err := r.prepare(req)
+	var ue *UncoveredError
+	if !errors.As(err, &ue) || len(ue.Files) != 1 || ue.Files[0].Rel != "stray/s.yaml" || ue.Files[0].Why != "no creation rule matches it" {
+		t.Fatalf("Prepare: %v, want a refusal naming stray/s.yaml", err)
+	}
+	r.secret("stray/s.yaml", plainA, a) // the revoked key no longer opens it
+	if _, err := r.prepare(req); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := rels(p), []string{"rekey secrets/x.yaml"}; !slices.Equal(got, want) {
-		t.Fatalf("plan %v, want %v", got, want)
-	}
-	if !slices.Equal(p.Stray, []string{"stray/s.yaml"}) {
-		t.Errorf("stray %v, want [stray/s.yaml]", p.Stray)
-	}
-	if !slices.Equal(p.Stray, []string{"stray/s.yaml"}) {
-		t.Errorf("stray %v, want [stray/s.yaml]", p.Stray)
-	}
-	if err := p.Apply(); err != nil {
-		t.Fatal(err)
-	}
-	r.mustNotOpen("secrets/x.yaml", b)
-	if string(r.read("stray/s.yaml")) != string(stray) {
-		t.Fatal("stray/s.yaml was rewritten")
-	}
-	r.mustOpen("stray/s.yaml", b, plainA) // the revoked key still opens it
 }
 
 // failingRepo is a repository whose change writes, in order: the config,
@@ -838,7 +832,7 @@ func TestApplyFailsMidway(t *testing.T) {
 	if got := rels(p); !slices.Equal(got, want) {
 		t.Fatalf("plan %v, want %v", got, want)
 	}
-	r.write("bb/new.yaml/in-the-way", []byte("x\n"), 0o644)
+	r.write("bb", []byte("a file where the folder of bb/new.yaml should be\n"), 0o644)
 	err = p.Apply()
 	if err == nil {
 		t.Fatal("Apply succeeded, want an error at bb/new.yaml")

@@ -16,7 +16,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/keycycle/keycycle/internal/audit"
-	"github.com/keycycle/keycycle/internal/lock"
 	"github.com/keycycle/keycycle/internal/vcs"
 )
 
@@ -294,17 +293,12 @@ func writeAuditJSON(out io.Writer, v any) error {
 }
 
 type auditNoteOptions struct {
-	repo        string
-	files       []string
-	dryRun      bool
-	commit      bool
-	lockTimeout time.Duration
-	command     string    // the command line, for the entry and the lock
-	stderr      io.Writer // where waiting for the lock is reported
+	mutateFlags
+	files []string
 }
 
 func newAuditNoteCmd(e *env) *cobra.Command {
-	opts := &auditNoteOptions{}
+	opts := &auditNoteOptions{mutateFlags: mutateFlags{noExclude: true}}
 	cmd := &cobra.Command{
 		Use:   "note MESSAGE [--file PATH]... [--repo DIR] [--dry-run] [--commit]",
 		Short: "Record a change made by hand in the audit log",
@@ -312,8 +306,9 @@ func newAuditNoteCmd(e *env) *cobra.Command {
 a secret value changed with 'sops edit', a key rotated by hand, an access
 review. Like every command that changes files, it takes the repository
 lock (waiting up to --lock-timeout for another keycycle to finish), prints
-what it would do with --dry-run, and with --commit commits the log and the
---file paths with git, or with jj where the repository has .jj/.
+what it would do with --dry-run, and with --commit (or keycycle.yaml's
+vcs:) commits the log and the --file paths with git, or with jj where the
+repository has .jj/.
 
 Never put a secret value in the message: the log is plain text, and
 committed.`,
@@ -322,17 +317,11 @@ committed.`,
   keycycle audit note "restored web1's key from backup" --dry-run`,
 		Args: argsHint(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.command = auditCommand(cmd, args)
-			opts.stderr = e.stderr
 			return runAuditNote(cmd.Context(), opts, e.stdout, args)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&opts.repo, "repo", "", "`DIR` holding .sops.yaml (default: the nearest one upward)")
-	f.StringArrayVar(&opts.files, "file", nil, "a `PATH` (relative to the repository) the change touched (repeatable)")
-	f.BoolVarP(&opts.dryRun, "dry-run", "n", false, "print the entry that would be written; write nothing")
-	f.BoolVar(&opts.commit, "commit", false, "commit the log and the --file paths (git, or jj where .jj/ exists)")
-	f.DurationVar(&opts.lockTimeout, "lock-timeout", defaultLockTimeout, "how long to wait for another keycycle to release the repository")
+	opts.register(cmd, e, "text")
+	cmd.Flags().StringArrayVar(&opts.files, "file", nil, "a `PATH` (relative to the repository) the change touched (repeatable)")
 	return cmd
 }
 
@@ -341,49 +330,29 @@ func runAuditNote(ctx context.Context, opts *auditNoteOptions, out io.Writer, ar
 	if msg == "" {
 		return errorf("say what was changed and why", "the note is empty")
 	}
-	cfg, err := findConfig(opts.repo)
+	s, _, err := begin(ctx, &opts.mutateFlags)
 	if err != nil {
 		return err
 	}
-	root := filepath.Dir(cfg)
+	defer s.end(&err)
+	root, _ := relToWD(s.root)
 	files, err := vcs.RelPaths(root, opts.files)
 	if err != nil {
 		return errorf("give paths inside the repository, relative to its root", "--file: %v", err)
 	}
-	kind := vcs.None
-	if opts.commit {
-		if kind, err = vcs.Resolve(root, "auto"); err != nil {
-			return vcsError(err)
-		}
-		if err := vcs.Ready(ctx, root, kind); err != nil {
-			return vcsError(err)
-		}
-	}
 	entry := audit.Entry{Command: opts.command, Files: files, Note: msg}
-	if opts.dryRun {
-		return writeNotePlan(out, root, entry, kind)
+	if s.DryRun() {
+		return writeNotePlan(out, root, entry, s.VCS)
 	}
-	l, err := lockRepo(ctx, opts.stderr, root, opts.command, opts.lockTimeout)
-	if err != nil {
+	if err := s.record(ctx, entry, "keycycle: audit note: "+noteSubject(msg), files); err != nil {
 		return err
 	}
-	defer func() {
-		if rerr := l.Release(); err == nil && rerr != nil {
-			err = rerr
-		}
-	}()
-	if err := audit.Append(root, entry); err != nil {
-		return errorf("run 'keycycle audit verify' to see what is wrong with the log", "%v", err)
-	}
-	seq, head, err := audit.Head(root)
+	seq, head, err := audit.Head(s.root)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "recorded #%d in %s (head %s)\n", seq, audit.Path(root), head)
-	if kind == vcs.None {
-		return nil
-	}
-	return commitChange(ctx, out, root, kind, "keycycle: audit note: "+noteSubject(msg), append([]string{audit.LogFile}, files...))
+	return nil
 }
 
 func writeNotePlan(out io.Writer, root string, entry audit.Entry, kind vcs.Kind) error {
@@ -409,62 +378,6 @@ func noteSubject(s string) string {
 		s = string(r[:60]) + "…"
 	}
 	return s
-}
-
-// lockRepo takes the repository lock for a command that changes files,
-// telling the user on stderr when it has to wait for another one. Every
-// changing command calls it before it writes anything and releases the
-// lock when done.
-func lockRepo(ctx context.Context, stderr io.Writer, root, what string, timeout time.Duration) (*lock.Lock, error) {
-	l, err := lock.AcquireWith(ctx, root, what, lock.Options{
-		Timeout: timeout,
-		OnWait: func(h *lock.Holder) {
-			fmt.Fprintf(stderr, "keycycle: %s; waiting up to %s\n", (&lock.HeldError{Holder: h}).Error(), timeout)
-		},
-	})
-	var held *lock.HeldError
-	if errors.As(err, &held) {
-		return nil, errorf(held.Hint(), "%s", held.Error())
-	}
-	if err != nil {
-		return nil, errorf("check that the repository folder is writable", "%v", err)
-	}
-	return l, nil
-}
-
-// commitChange commits paths (relative to root; .keycycle/.gitignore,
-// which keeps the lock out of commits, goes along) with kind, the message
-// being subject plus a Keycycle-Audit-Head trailer that anchors the audit
-// log's head outside the log. Nothing to commit is reported, not an error.
-// Call vcs.Ready before writing anything, so that this rarely fails.
-func commitChange(ctx context.Context, out io.Writer, root string, kind vcs.Kind, subject string, paths []string) error {
-	return commitPaths(ctx, out, root, kind, subject, paths, true)
-}
-
-// commitPaths is commitChange; reportUnchanged false keeps quiet when
-// there was nothing to commit.
-func commitPaths(ctx context.Context, out io.Writer, root string, kind vcs.Kind, subject string, paths []string, reportUnchanged bool) error {
-	paths = append(paths[:len(paths):len(paths)], lock.Gitignore)
-	msg := subject
-	if _, head, err := audit.Head(root); err == nil && head != "" {
-		msg += "\n\nKeycycle-Audit-Head: " + head
-	}
-	res, err := vcs.Commit(ctx, root, kind, msg, paths)
-	if err != nil {
-		return vcsError(err)
-	}
-	if !res.Committed {
-		if reportUnchanged {
-			fmt.Fprintf(out, "nothing to commit with %s: %s unchanged\n", res.Kind, strings.Join(paths, ", "))
-		}
-		return nil
-	}
-	id := res.ID
-	if len(id) > 12 {
-		id = id[:12]
-	}
-	fmt.Fprintf(out, "committed %s with %s\n", id, res.Kind)
-	return nil
 }
 
 // vcsError gives a vcs failure its hint.

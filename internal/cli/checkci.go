@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -21,12 +20,8 @@ func displayPath(root, file string) string {
 	if file == "" {
 		return ""
 	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return file
-	}
-	rel, err := filepath.Rel(wd, filepath.Join(root, filepath.FromSlash(file)))
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+	rel, ok := relToWD(filepath.Join(root, filepath.FromSlash(file)))
+	if !ok {
 		return file
 	}
 	return filepath.ToSlash(rel)

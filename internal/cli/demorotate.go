@@ -51,7 +51,10 @@ func demoRotation(ctx context.Context, dir string, l *demo.Layout, out io.Writer
 		return err
 	}
 	defer s.end(&err)
-	r := newRotationRunner(s, cfgPath, out)
+	r, err := newRotationRunner(s, cfgPath, out)
+	if err != nil {
+		return err
+	}
 	r.Identities = operator
 	so := &rotateStartOptions{keyFile: keyFile, deploy: "echo '(demo) nixos-rebuild switch --flake .#{host}'",
 		remote: rotation.Remote{Local: true, Binary: exe}}

@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keycycle/keycycle/internal/audit"
-	"github.com/keycycle/keycycle/internal/fsutil"
+	"github.com/keycycle/keycycle/internal/change"
 	"github.com/keycycle/keycycle/internal/policy"
 	"github.com/keycycle/keycycle/internal/sopsconfig"
 )
@@ -92,26 +92,27 @@ func runInit(ctx context.Context, opts *initOptions, out io.Writer) (err error) 
 	if opts.dryRun {
 		return nil
 	}
-	var written []string
+	// No secrets file changes: a plan of public files only, through the
+	// pipeline like every change.
+	req := change.Request{ConfigPath: cfgPath, Only: []string{}}
 	if keysState == "written" || keysState == "merged" {
-		if err := os.MkdirAll(filepath.Dir(keysPath), 0o755); err != nil {
-			return err
-		}
-		if err := fsutil.WriteFileAtomic(keysPath, keysData, 0o644); err != nil {
-			return err
-		}
-		written = append(written, policy.KeysFile)
+		req.Public = append(req.Public, change.PublicFile{Rel: policy.KeysFile, Data: keysData})
 	}
 	if skeleton != nil {
-		if err := fsutil.WriteFileAtomic(cfgFile, skeleton, 0o644); err != nil {
-			return err
-		}
-		written = append(written, policy.ConfigFile)
+		req.Public = append(req.Public, change.PublicFile{Rel: policy.ConfigFile, Data: skeleton})
 	}
-	if len(written) == 0 {
+	if len(req.Public) == 0 {
 		return nil
 	}
-	return s.record(ctx, out, audit.Entry{Files: written, Note: fmt.Sprintf("init: adopted %d keys", len(keys.Keys))},
+	plan, err := change.Prepare(req)
+	if err != nil {
+		return planError(err)
+	}
+	var written []string
+	for _, f := range req.Public {
+		written = append(written, f.Rel)
+	}
+	return s.apply(ctx, plan, audit.Entry{Files: written, Note: fmt.Sprintf("init: adopted %d keys", len(keys.Keys))},
 		"keycycle init: adopt the repository", written)
 }
 

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -20,9 +21,6 @@ import (
 // openEditor starts a change: it takes the repository (lock, commit
 // check) and reads its .sops.yaml for editing. The caller must s.end().
 func openEditor(ctx context.Context, m *mutateFlags) (*configedit.Editor, *session, error) {
-	if err := checkFormat(m.format, "text", "json"); err != nil {
-		return nil, nil, err
-	}
 	s, cfgPath, err := begin(ctx, m)
 	if err != nil {
 		return nil, nil, err
@@ -60,8 +58,8 @@ func identities() []age.Identity {
 }
 
 // finishChange prepares the change (everything verified in memory), prints
-// the plan, and unless --dry-run runs before(), applies it, appends the
-// audit entry and commits when asked.
+// the plan, and unless --dry-run runs before() and hands the plan to the
+// pipeline (intent, write, audit entry, commit).
 func finishChange(ctx context.Context, out io.Writer, s *session, subject, diff string, req change.Request, before func() error) error {
 	m := s.m
 	if err := ctx.Err(); err != nil {
@@ -69,8 +67,7 @@ func finishChange(ctx context.Context, out io.Writer, s *session, subject, diff 
 	}
 	plan, err := change.Prepare(req)
 	if err != nil {
-		return &userError{msg: err.Error(), code: ExitFindings,
-			hint: "set SOPS_AGE_KEY_FILE to a key that opens those files; nothing was written"}
+		return planError(err)
 	}
 	if m.format == "json" {
 		if err := writeChangeJSON(out, m.dryRun, diff, plan); err != nil {
@@ -87,14 +84,26 @@ func finishChange(ctx context.Context, out io.Writer, s *session, subject, diff 
 			return err
 		}
 	}
-	if err := plan.Apply(); err != nil {
-		return withHint(err, "run 'keycycle check', then 'keycycle rekey' to finish")
-	}
 	entry, paths := changeEntry(plan, changeNames(req))
 	for _, f := range req.Public {
 		paths = append(paths, f.Rel)
 	}
-	return s.record(ctx, out, entry, subject, append([]string{".sops.yaml"}, paths...))
+	return s.apply(ctx, plan, entry, subject, append([]string{".sops.yaml"}, paths...))
+}
+
+// planError gives a change that cannot be planned its hint; nothing was
+// written.
+func planError(err error) error {
+	var ce *change.ConfigError
+	var ue *change.UncoveredError
+	switch {
+	case errors.As(err, &ce):
+		return errorf("fix the regular expression (Go RE2 syntax), then run the command again; 'keycycle check' lists every problem", "%v", err)
+	case errors.As(err, &ue):
+		return errorf("delete those files, or move each under a creation rule outside dot-folders and give it a new data key ('sops rotate -i FILE'), then run the command again", "%v", err)
+	}
+	return &userError{msg: err.Error(), code: ExitFindings,
+		hint: "set SOPS_AGE_KEY_FILE to a key that opens those files; nothing was written"}
 }
 
 // changeEntry is the audit entry of an applied plan and the files it
@@ -158,9 +167,6 @@ func writeChangeText(out io.Writer, dryRun bool, diff string, plan *change.Plan,
 				fmt.Fprintf(out, "  %s: %s\n", f.Rel, s)
 			}
 		}
-	}
-	for _, rel := range plan.Stray {
-		fmt.Fprintf(out, "warning: %s matches no creation rule, so it was not rekeyed: the removed key still opens it; move it under a rule and run 'keycycle rekey --rotate-data-key %s', or delete it\n", rel, rel)
 	}
 	if dryRun {
 		fmt.Fprintln(out, "dry run: nothing written")

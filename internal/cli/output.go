@@ -60,7 +60,7 @@ type progress struct {
 
 func newProgress(w io.Writer, of int) *progress {
 	p := &progress{w: w, of: of}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) && of > 1 {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) && of != 1 {
 		p.on = true
 	}
 	return p
@@ -70,8 +70,11 @@ func (p *progress) step() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.n++
-	if p.on {
+	switch {
+	case p.on && p.of > 0:
 		fmt.Fprintf(p.w, "\r[%d/%d]", p.n, p.of)
+	case p.on:
+		fmt.Fprintf(p.w, "\r[%d files]", p.n)
 	}
 }
 

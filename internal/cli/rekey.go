@@ -8,17 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
-	"sync"
+	"sort"
 
 	"github.com/spf13/cobra"
 
 	"github.com/keycycle/keycycle/internal/agekey"
-	"github.com/keycycle/keycycle/internal/audit"
-	"github.com/keycycle/keycycle/internal/fsutil"
-	"github.com/keycycle/keycycle/internal/repo"
-	"github.com/keycycle/keycycle/internal/sopsconfig"
-	"github.com/keycycle/keycycle/internal/sopsfile"
+	"github.com/keycycle/keycycle/internal/change"
 )
 
 type rekeyOptions struct {
@@ -77,9 +72,6 @@ type rekeyOutcome struct {
 }
 
 func runRekey(ctx context.Context, opts *rekeyOptions, out, diag io.Writer, args []string) (err error) {
-	if err := checkFormat(opts.format, "text", "json"); err != nil {
-		return err
-	}
 	if opts.rotateDataKey && opts.keepDataKey {
 		return errorf("choose one of them", "--rotate-data-key and --keep-data-key contradict each other")
 	}
@@ -88,31 +80,35 @@ func runRekey(ctx context.Context, opts *rekeyOptions, out, diag io.Writer, args
 		return err
 	}
 	defer s.end(&err)
-	cfg, err := sopsconfig.Load(cfgPath)
-	if err != nil {
-		return withHint(err, "run 'keycycle check' to see what is wrong with .sops.yaml")
-	}
-	files, err := rekeyTargets(cfgPath, cfg, opts.exclude, args)
+	only, err := rekeyTargets(cfgPath, args)
 	if err != nil {
 		return err
+	}
+	cfgData, err := os.ReadFile(cfgPath)
+	if err != nil {
+		return errorf("check the file's permissions", "cannot read %s: %v", cfgPath, err)
 	}
 	found := agekey.FindIdentities(agekey.OSEnv())
-	ropts := sopsfile.RekeyOptions{ConfigPath: cfgPath, Identities: found.Identities,
-		RotateDataKey: opts.rotateDataKey, KeepDataKey: opts.keepDataKey, Cache: sopsfile.NewRuleCache()}
-	// Each folder is synced once, after every write, before the audit
-	// entry says the files were rekeyed.
-	var batch fsutil.Batch
-	outcomes := rekeyAll(ctx, files, cfg, ropts, opts, diag, &batch)
-	if err := batch.Sync(); err != nil {
-		return err
+	prog := newProgress(diag, 0)
+	req := change.Request{ConfigPath: cfgPath, OldConfig: cfgData, Identities: found.Identities, Exclude: opts.exclude,
+		Only: only, RotateDataKey: opts.rotateDataKey, KeepDataKey: opts.keepDataKey, KeepGoing: true,
+		Jobs: max(opts.jobs, 1), Progress: prog.step}
+	plan, err := change.Prepare(req)
+	prog.done()
+	if err != nil {
+		return planError(err)
 	}
-	names := anchorNames(cfg)
-	if err := recordRekey(ctx, out, s, outcomes, names); err != nil {
-		return err
+	n := changeNames(req)
+	outcomes := rekeyOutcomes(plan, only, opts.dryRun)
+	if !opts.dryRun && len(plan.Files) > 0 {
+		entry, paths := changeEntry(plan, n)
+		if err := s.apply(ctx, plan, entry, fmt.Sprintf("keycycle: rekey %d file(s)", len(paths)), paths); err != nil {
+			return err
+		}
 	}
 	for i := range outcomes {
-		outcomes[i].Added = names.label(outcomes[i].Added)
-		outcomes[i].Removed = names.label(outcomes[i].Removed)
+		outcomes[i].Added = n.label(outcomes[i].Added)
+		outcomes[i].Removed = n.label(outcomes[i].Removed)
 	}
 	failed := writeRekeyReport(out, opts.format, outcomes, opts.dryRun)
 	if failed > 0 && len(found.Identities) == 0 {
@@ -124,22 +120,42 @@ func runRekey(ctx context.Context, opts *rekeyOptions, out, diag io.Writer, args
 	return ctx.Err()
 }
 
-// rekeyTargets returns absolute paths: the named files, or every secrets
-// file a rule matches.
-func rekeyTargets(cfgPath string, cfg *sopsconfig.Config, exclude, args []string) ([]string, error) {
-	root := filepath.Dir(cfgPath)
-	if len(args) == 0 {
-		rels, err := repo.SecretsFiles(cfgPath, cfg, exclude)
-		if err != nil {
-			return nil, errorf("check that the folder is readable", "cannot list the repository: %v", err)
-		}
-		out := make([]string, len(rels))
-		for i, r := range rels {
-			out[i] = filepath.Join(root, filepath.FromSlash(r))
-		}
-		return out, nil
+// rekeyOutcomes lists every file the plan checked, in order.
+func rekeyOutcomes(plan *change.Plan, named []string, dryRun bool) []rekeyOutcome {
+	byRel := map[string]rekeyOutcome{}
+	for _, rel := range named {
+		byRel[rel] = rekeyOutcome{File: rel, Status: "failed",
+			Error: "not a secrets file keycycle rekeys: no creation rule with a path_regex names it, it carries no sops metadata, or --exclude leaves it out"}
 	}
-	var out []string
+	for _, rel := range plan.Checked {
+		byRel[rel] = rekeyOutcome{File: rel, Status: "unchanged"}
+	}
+	for _, f := range plan.Files {
+		o := rekeyOutcome{File: f.Rel, Status: "rekeyed", Added: f.Added, Removed: f.Removed, DataKeyRotate: f.DataKeyRotated}
+		if dryRun {
+			o.Status = "would-rekey"
+		}
+		byRel[f.Rel] = o
+	}
+	for _, f := range plan.Failed {
+		byRel[f.Rel] = rekeyOutcome{File: f.Rel, Status: "failed", Error: f.Err.Error()}
+	}
+	out := make([]rekeyOutcome, 0, len(byRel))
+	for _, o := range byRel {
+		out = append(out, o)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].File < out[j].File })
+	return out
+}
+
+// rekeyTargets returns the named files relative to the repository, or nil
+// (every secrets file) when none is named.
+func rekeyTargets(cfgPath string, args []string) ([]string, error) {
+	if len(args) == 0 {
+		return nil, nil
+	}
+	root := filepath.Dir(cfgPath)
+	out := []string{}
 	for _, a := range args {
 		abs, err := filepath.Abs(a)
 		if err != nil {
@@ -148,115 +164,11 @@ func rekeyTargets(cfgPath string, cfg *sopsconfig.Config, exclude, args []string
 		if _, err := os.Stat(abs); err != nil {
 			return nil, errorf("name an existing secrets file, or run 'keycycle rekey' for all", "cannot read %s: %v", a, errors.Unwrap(err))
 		}
-		if rel, err := filepath.Rel(root, abs); err != nil || strings.HasPrefix(rel, "..") {
+		rel, err := filepath.Rel(root, abs)
+		if err != nil || !filepath.IsLocal(rel) {
 			return nil, errorf("run keycycle from the repository of that file, or pass --repo", "%s is outside the repository %s", a, root)
 		}
-		out = append(out, abs)
+		out = append(out, filepath.ToSlash(rel))
 	}
 	return out, nil
-}
-
-// rekeyAll runs the files through a bounded pool, in input order.
-func rekeyAll(ctx context.Context, files []string, cfg *sopsconfig.Config, ropts sopsfile.RekeyOptions, opts *rekeyOptions, diag io.Writer, batch *fsutil.Batch) []rekeyOutcome {
-	outcomes := make([]rekeyOutcome, len(files))
-	prog := newProgress(diag, len(files))
-	jobs := max(opts.jobs, 1)
-	var wg sync.WaitGroup
-	work := make(chan int)
-	for w := 0; w < jobs; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				rel, _ := filepath.Rel(filepath.Dir(ropts.ConfigPath), files[i])
-				rel = filepath.ToSlash(rel)
-				fopts := ropts
-				if fopts.Rule, _ = cfg.Match(rel); fopts.Rule < 0 {
-					fopts.Rule = -1
-				}
-				outcomes[i] = rekeyOne(files[i], fopts, opts.dryRun, batch)
-				outcomes[i].File = rel
-				prog.step()
-			}
-		}()
-	}
-	for i := range files {
-		if ctx.Err() != nil {
-			outcomes[i] = rekeyOutcome{Status: "skipped", Error: "interrupted"}
-			continue
-		}
-		work <- i
-	}
-	close(work)
-	wg.Wait()
-	prog.done()
-	return outcomes
-}
-
-func rekeyOne(path string, ropts sopsfile.RekeyOptions, dryRun bool, batch *fsutil.Batch) rekeyOutcome {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return rekeyOutcome{Status: "failed", Error: err.Error()}
-	}
-	var res *sopsfile.RekeyResult
-	if dryRun {
-		res, err = sopsfile.PlanRekey(path, data, ropts)
-	} else {
-		res, err = sopsfile.Rekey(path, data, ropts)
-	}
-	if err != nil {
-		return rekeyOutcome{Status: "failed", Error: err.Error()}
-	}
-	o := rekeyOutcome{Status: "unchanged", DataKeyRotate: res.Changed && res.DataKeyRotated}
-	for _, k := range res.Added {
-		o.Added = append(o.Added, k.ID)
-	}
-	for _, k := range res.Removed {
-		o.Removed = append(o.Removed, k.ID)
-	}
-	switch {
-	case !res.Changed:
-	case dryRun:
-		o.Status = "would-rekey"
-	default:
-		if err := writeLike(batch, path, res.Output); err != nil {
-			return rekeyOutcome{Status: "failed", Error: err.Error()}
-		}
-		o.Status = "rekeyed"
-	}
-	return o
-}
-
-// writeLike replaces path atomically in batch, keeping its mode.
-func writeLike(batch *fsutil.Batch, path string, data []byte) error {
-	st, err := os.Stat(path)
-	if err != nil {
-		return err
-	}
-	return batch.WriteFile(path, data, st.Mode().Perm())
-}
-
-// recordRekey appends the audit entry for the files rekeyed (none: no
-// entry) and commits them when asked.
-func recordRekey(ctx context.Context, out io.Writer, s *session, outcomes []rekeyOutcome, n names) error {
-	var e audit.Entry
-	for _, o := range outcomes {
-		if o.Status != "rekeyed" {
-			continue
-		}
-		e.Files = append(e.Files, o.File)
-		for _, a := range o.Added {
-			e.Added = append(e.Added, audit.Recipient{Name: n[a], Recipient: a})
-		}
-		for _, r := range o.Removed {
-			e.Removed = append(e.Removed, audit.Recipient{Name: n[r], Recipient: r})
-		}
-		if o.DataKeyRotate {
-			e.DataKeyRotated = append(e.DataKeyRotated, o.File)
-		}
-	}
-	if len(e.Files) == 0 {
-		return nil
-	}
-	return s.record(ctx, out, e, fmt.Sprintf("keycycle: rekey %d file(s)", len(e.Files)), e.Files)
 }

@@ -65,3 +65,16 @@ func checkFormat(got string, allowed ...string) error {
 	}
 	return errorf(fmt.Sprintf("use one of: %v", allowed), "unknown --format %q", got)
 }
+
+// relToWD is p relative to the working directory when it lies below it
+// (what the user typed, most often), and ok; else p and false.
+func relToWD(p string) (string, bool) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return p, false
+	}
+	if rel, err := filepath.Rel(wd, p); err == nil && filepath.IsLocal(rel) {
+		return rel, true
+	}
+	return p, false
+}

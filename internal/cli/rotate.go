@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keycycle/keycycle/internal/audit"
+	"github.com/keycycle/keycycle/internal/pipeline"
 	"github.com/keycycle/keycycle/internal/hostcheck"
 	"github.com/keycycle/keycycle/internal/rotation"
 	"github.com/keycycle/keycycle/internal/transport"
@@ -54,7 +55,7 @@ type rotateStartOptions struct {
 }
 
 func newRotateStartCmd(e *env) *cobra.Command {
-	opts := &rotateStartOptions{}
+	opts := &rotateStartOptions{mutateFlags: mutateFlags{noExclude: true}}
 	cmd := &cobra.Command{
 		Use:   "start KEY",
 		Short: "Start rotating a host's key or a user key (the .sops.yaml anchor KEY)",
@@ -75,7 +76,7 @@ USER_HOST name); admin and backup keys are rotated by hand.`,
 			return runRotateStart(cmd.Context(), opts, e.stdout, args[0])
 		},
 	}
-	opts.register(cmd, e)
+	opts.register(cmd, e, "text")
 	f := cmd.Flags()
 	f.StringVar(&opts.host, "host", "", "the host holding the key (default: from keycycle.yaml, or KEY)")
 	f.StringVar(&opts.keyFile, "key-file", "", "the key file on the host (default "+hostcheck.DefaultKeyFile+"; a user key: ~USER/.config/sops/age/keys.txt)")
@@ -97,16 +98,13 @@ func registerReach(cmd *cobra.Command, deploy *string, remote *rotation.Remote) 
 }
 
 func runRotateStart(ctx context.Context, opts *rotateStartOptions, out io.Writer, key string) (err error) {
-	if err := checkFormat(opts.format, "text"); err != nil {
-		return err
-	}
 	s, cfgPath, err := begin(ctx, &opts.mutateFlags)
 	if err != nil {
 		return err
 	}
 	defer s.end(&err)
-	r := newRotationRunner(s, cfgPath, out)
-	if open, err := r.Store.OpenFor(key); err != nil {
+	store := rotation.Store{Root: s.root}
+	if open, err := store.OpenFor(key); err != nil {
 		return err
 	} else if open != nil {
 		return errorf("'keycycle rotate resume "+open.ID+"' continues it, 'keycycle rotate abort "+open.ID+"' rolls it back",
@@ -130,6 +128,10 @@ func runRotateStart(ctx context.Context, opts *rotateStartOptions, out io.Writer
 		fmt.Fprintln(out, "dry run: nothing written")
 		return nil
 	}
+	r, err := newRotationRunner(s, cfgPath, out)
+	if err != nil {
+		return err
+	}
 	if err := r.Save(j, "planned"); err != nil {
 		return err
 	}
@@ -143,28 +145,33 @@ func target(j *rotation.Journal) string {
 	return "ssh " + j.Remote.SSH
 }
 
-// newRotationRunner wires a rotation runner to the session: its audit
-// entries and commits go through the session's record.
-func newRotationRunner(s *session, cfgPath string, out io.Writer) *rotation.Runner {
+// newRotationRunner wires a rotation runner to the session: its changes,
+// audit entries and commits go through the pipeline. A dry-run session
+// has no runner: a rotation always acts (on the host too).
+func newRotationRunner(s *session, cfgPath string, out io.Writer) (*rotation.Runner, error) {
+	if s.DryRun() {
+		return nil, pipeline.ErrDryRun
+	}
 	return &rotation.Runner{
 		ConfigPath: cfgPath,
 		Store:      rotation.Store{Root: s.root},
 		Transport:  rotationTransport,
 		Identities: identities(),
 		Record: func(ctx context.Context, e audit.Entry, subject string, paths []string) error {
-			return s.record(ctx, out, e, subject, paths)
+			return s.record(ctx, e, subject, paths)
 		},
+		Apply: s.apply,
 		// The journal's last state goes in a commit of its own, when the
 		// steps' commits did not carry it already.
 		Settle: func(ctx context.Context, j *rotation.Journal) error {
-			if s.kind == vcs.None {
+			if s.VCS == vcs.None {
 				return nil
 			}
-			return commitPaths(ctx, out, s.root, s.kind, "keycycle: rotate "+j.Key+": journal ("+string(j.State)+")",
-				[]string{rotation.JournalRel(j.ID)}, false)
+			return pipelineError(s.CommitPaths(ctx, s.VCS, "keycycle: rotate "+j.Key+": journal ("+string(j.State)+")",
+				[]string{rotation.JournalRel(j.ID)}, false))
 		},
 		Out: out,
-	}
+	}, nil
 }
 
 // rotationTransport reaches a rotation's host as its journal says.
@@ -192,13 +199,13 @@ func runRotation(ctx context.Context, r *rotation.Runner, j *rotation.Journal, o
 }
 
 func newRotateResumeCmd(e *env) *cobra.Command {
-	m := &mutateFlags{}
+	m := &mutateFlags{noExclude: true}
 	cmd := &cobra.Command{
 		Use:   "resume [ID]",
 		Short: "Continue an open rotation from its last recorded step",
 		Args:  argsHint(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withRotation(cmd.Context(), m, e.stdout, args, func(r *rotation.Runner, j *rotation.Journal) error {
+			return withRotation(cmd.Context(), m, e.stdout, args, describeResume, func(r *rotation.Runner, j *rotation.Journal) error {
 				if !j.State.Open() {
 					return errorf("'keycycle rotate status --all' lists the rotations", "rotation %s is %s", j.ID, j.State)
 				}
@@ -206,18 +213,18 @@ func newRotateResumeCmd(e *env) *cobra.Command {
 			})
 		},
 	}
-	m.register(cmd, e)
+	m.register(cmd, e, "text")
 	return cmd
 }
 
 func newRotateAbortCmd(e *env) *cobra.Command {
-	m := &mutateFlags{}
+	m := &mutateFlags{noExclude: true}
 	cmd := &cobra.Command{
 		Use:   "abort [ID]",
 		Short: "Roll back an open rotation: the host's old key and the exact recipients",
 		Args:  argsHint(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withRotation(cmd.Context(), m, e.stdout, args, func(r *rotation.Runner, j *rotation.Journal) error {
+			return withRotation(cmd.Context(), m, e.stdout, args, rotation.AbortSteps, func(r *rotation.Runner, j *rotation.Journal) error {
 				if err := r.Abort(cmd.Context(), j); err != nil {
 					return errorf("fix the cause and abort again, or 'keycycle rotate resume "+j.ID+"'", "%v", err)
 				}
@@ -226,24 +233,48 @@ func newRotateAbortCmd(e *env) *cobra.Command {
 			})
 		},
 	}
-	m.register(cmd, e)
+	m.register(cmd, e, "text")
 	return cmd
 }
 
 // withRotation takes the repository, picks the rotation named by args (or
-// the only open one) and runs do on it.
-func withRotation(ctx context.Context, m *mutateFlags, out io.Writer, args []string, do func(*rotation.Runner, *rotation.Journal) error) (err error) {
+// the only open one) and runs do on it; a dry run prints what describe
+// says instead, and runs nothing.
+func withRotation(ctx context.Context, m *mutateFlags, out io.Writer, args []string,
+	describe func(cfgPath string, j *rotation.Journal) ([]string, error), do func(*rotation.Runner, *rotation.Journal) error) (err error) {
 	s, cfgPath, err := begin(ctx, m)
 	if err != nil {
 		return err
 	}
 	defer s.end(&err)
-	r := newRotationRunner(s, cfgPath, out)
-	j, err := r.Store.Pick(firstArg(args))
+	j, err := rotation.Store{Root: s.root}.Pick(firstArg(args))
 	if err != nil {
 		return errorf("'keycycle rotate status' lists the rotations", "%v", err)
 	}
+	if s.DryRun() {
+		steps, err := describe(cfgPath, j)
+		if err != nil {
+			return errorf("'keycycle rotate status' shows where each rotation stands", "%v", err)
+		}
+		fmt.Fprintf(out, "rotation %s: &%s on %s (%s), at %s; it would run:\n", j.ID, j.Key, j.Host, target(j), j.State)
+		for i, st := range steps {
+			fmt.Fprintf(out, "  %d. %s\n", i+1, st)
+		}
+		fmt.Fprintln(out, "dry run: nothing written, nothing run on the host")
+		return nil
+	}
+	r, err := newRotationRunner(s, cfgPath, out)
+	if err != nil {
+		return err
+	}
 	return do(r, j)
+}
+
+func describeResume(_ string, j *rotation.Journal) ([]string, error) {
+	if !j.State.Open() {
+		return nil, fmt.Errorf("rotation %s is %s", j.ID, j.State)
+	}
+	return j.Remaining(), nil
 }
 
 func firstArg(args []string) string {

@@ -28,7 +28,7 @@ type rotateDueOptions struct {
 }
 
 func newRotateDueCmd(e *env) *cobra.Command {
-	opts := &rotateDueOptions{}
+	opts := &rotateDueOptions{mutateFlags: mutateFlags{noExclude: true}}
 	cmd := &cobra.Command{
 		Use:   "due [--max-parallel N]",
 		Short: "Rotate every key past its policy age, several hosts at a time",
@@ -81,6 +81,8 @@ type dueKey struct {
 	Note     string         `json:"note,omitempty"`
 
 	j *rotation.Journal
+	// fresh is a rotation planned by this run, saved when it starts.
+	fresh bool
 }
 
 // The results of rotate due.
@@ -93,9 +95,6 @@ const (
 )
 
 func runRotateDue(ctx context.Context, opts *rotateDueOptions, out, progress io.Writer) (err error) {
-	if err := checkFormat(opts.format, "text", "json"); err != nil {
-		return err
-	}
 	if opts.maxParallel < 1 {
 		return errorf("pass --max-parallel 1 or more", "--max-parallel %d: at least one host must rotate at a time", opts.maxParallel)
 	}
@@ -109,11 +108,21 @@ func runRotateDue(ctx context.Context, opts *rotateDueOptions, out, progress io.
 	if err != nil {
 		return err
 	}
-	r := newRotationRunner(s, cfgPath, &rotation.LockedWriter{W: progress})
 	for _, k := range keys {
-		opts.prepare(r, cfgPath, k)
+		opts.prepare(rotation.Store{Root: s.root}, cfgPath, k)
 	}
-	if !opts.dryRun {
+	if !s.DryRun() {
+		r, err := newRotationRunner(s, cfgPath, &rotation.LockedWriter{W: progress})
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if k.fresh {
+				if err := r.Save(k.j, "planned by rotate due"); err != nil {
+					k.Result, k.Note, k.j = dueFailed, err.Error(), nil
+				}
+			}
+		}
 		runDue(ctx, r, keys, opts.maxParallel)
 	}
 	if err := writeDue(out, opts.format, now, opts, keys); err != nil {
@@ -170,8 +179,8 @@ func dueKeys(cfgPath string, now time.Time, soon bool) ([]*dueKey, error) {
 
 // prepare finds k's open rotation or plans a new one (saved, unless dry
 // run), or records why k is skipped.
-func (opts *rotateDueOptions) prepare(r *rotation.Runner, cfgPath string, k *dueKey) {
-	open, err := r.Store.OpenFor(k.Key)
+func (opts *rotateDueOptions) prepare(store rotation.Store, cfgPath string, k *dueKey) {
+	open, err := store.OpenFor(k.Key)
 	if err != nil {
 		k.Result, k.Note = dueFailed, err.Error()
 		return
@@ -202,11 +211,7 @@ func (opts *rotateDueOptions) prepare(r *rotation.Runner, cfgPath string, k *due
 		k.Note = fmt.Sprintf("would rotate on %s (%s), %d file(s)", j.Host, target(j), len(j.Files))
 		return
 	}
-	if err := r.Save(j, "planned by rotate due"); err != nil {
-		k.Result, k.Note = dueFailed, err.Error()
-		return
-	}
-	k.j = j
+	k.j, k.fresh = j, true
 }
 
 // runDue runs the planned rotations, at most n hosts at once; the

@@ -2,42 +2,71 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/keycycle/keycycle/internal/audit"
+	"github.com/keycycle/keycycle/internal/change"
 	"github.com/keycycle/keycycle/internal/lock"
+	"github.com/keycycle/keycycle/internal/pipeline"
+	"github.com/keycycle/keycycle/internal/policy"
 	"github.com/keycycle/keycycle/internal/vcs"
 )
 
-// mutateFlags are shared by every command that changes the repository.
+// mutateFlags are shared by every command that changes the repository;
+// begin turns them into a pipeline session, which honours each of them
+// (a command cannot forget one).
 type mutateFlags struct {
 	repo        string
 	dryRun      bool
 	format      string
+	formats     []string
 	exclude     []string
 	commit      bool
+	noCommit    bool
+	// noExclude, set before register, leaves --exclude out (commands
+	// that choose their files themselves: rotations).
+	noExclude bool
 	lockTimeout time.Duration
 	// Set when the command runs.
 	command string
 	stderr  io.Writer
+	stdout  io.Writer
 }
 
-func (m *mutateFlags) register(cmd *cobra.Command, e *env) {
+// register adds the shared flags; formats lists the --format values the
+// command renders (text first, the default).
+func (m *mutateFlags) register(cmd *cobra.Command, e *env, formats ...string) {
+	if len(formats) == 0 {
+		formats = []string{"text", "json"}
+	}
+	m.formats = formats
 	f := cmd.Flags()
 	f.StringVar(&m.repo, "repo", "", "the secrets repository (default: the nearest folder upward holding .sops.yaml)")
-	f.BoolVarP(&m.dryRun, "dry-run", "n", false, "print the plan and the .sops.yaml diff; write nothing")
-	f.StringVar(&m.format, "format", "text", "output format: text or json")
-	f.StringArrayVar(&m.exclude, "exclude", nil, "glob of files to leave alone (repeatable)")
+	f.BoolVarP(&m.dryRun, "dry-run", "n", false, "print the plan and the .sops.yaml diff; write nothing, anywhere")
+	f.StringVar(&m.format, "format", formats[0], "output format: "+joinOr(formats))
+	if !m.noExclude {
+		f.StringArrayVar(&m.exclude, "exclude", nil, "glob of files to leave alone (repeatable)")
+	}
 	f.BoolVar(&m.commit, "commit", false, "commit the change with git (or jj where the repository has .jj/)")
+	f.BoolVar(&m.noCommit, "no-commit", false, "do not commit, even when keycycle.yaml's vcs: asks for commits")
 	f.DurationVar(&m.lockTimeout, "lock-timeout", defaultLockTimeout, "how long to wait for another keycycle holding the repository")
-	m.stderr = e.stderr
+	m.stderr, m.stdout = e.stderr, e.stdout
 	prev := cmd.PreRunE
 	cmd.PreRunE = func(c *cobra.Command, args []string) error {
 		m.command = auditCommand(c, args)
+		if err := checkFormat(m.format, m.formats...); err != nil {
+			return err
+		}
+		if m.commit && m.noCommit {
+			return errorf("choose one of them", "--commit and --no-commit contradict each other")
+		}
 		if prev != nil {
 			return prev(c, args)
 		}
@@ -45,17 +74,32 @@ func (m *mutateFlags) register(cmd *cobra.Command, e *env) {
 	}
 }
 
-// session is a changing command's hold on the repository: the lock, and
-// what it needs to record and commit the change.
-type session struct {
-	m    *mutateFlags
-	root string
-	kind vcs.Kind
-	lock *lock.Lock
+func joinOr(list []string) string {
+	s := ""
+	for i, v := range list {
+		switch {
+		case i == 0:
+		case i == len(list)-1:
+			s += " or "
+		default:
+			s += ", "
+		}
+		s += v
+	}
+	return s
 }
 
-// begin finds the repository, checks that a commit can be made when one
-// is asked, and (unless --dry-run) takes the lock. The caller must end().
+// session is a changing command's pipeline session.
+type session struct {
+	*pipeline.Session
+	m    *mutateFlags
+	root string
+}
+
+// begin finds the repository and opens its pipeline session: in a dry
+// run nothing is locked or written; otherwise the lock is held until
+// end(), a killed run's leftovers are swept and an interrupted change is
+// finished first. The caller must end().
 func begin(ctx context.Context, m *mutateFlags) (*session, string, error) {
 	cfgPath, err := findConfig(m.repo)
 	if err != nil {
@@ -64,41 +108,99 @@ func begin(ctx context.Context, m *mutateFlags) (*session, string, error) {
 	if cfgPath, err = filepath.Abs(cfgPath); err != nil {
 		return nil, "", err
 	}
-	s := &session{m: m, root: filepath.Dir(cfgPath), kind: vcs.None}
-	if m.commit {
-		if s.kind, err = vcs.Resolve(s.root, "auto"); err != nil {
-			return nil, "", vcsError(err)
-		}
-		if err := vcs.Ready(ctx, s.root, s.kind); err != nil {
-			return nil, "", vcsError(err)
-		}
+	root := filepath.Dir(cfgPath)
+	commit, kind, err := commitMode(root, m)
+	if err != nil {
+		return nil, "", err
 	}
-	if !m.dryRun {
-		if s.lock, err = lockRepo(ctx, m.stderr, s.root, m.command, m.lockTimeout); err != nil {
-			return nil, "", err
-		}
+	ps, err := pipeline.Open(ctx, pipeline.Options{
+		ConfigPath: cfgPath, Command: m.command, DryRun: m.dryRun, Commit: commit, VCS: kind,
+		LockTimeout: m.lockTimeout, Identities: identities, Notes: m.stderr, Out: m.stdout,
+		OnLockWait: func(h *lock.Holder) {
+			fmt.Fprintf(m.stderr, "keycycle: %s; waiting up to %s\n", (&lock.HeldError{Holder: h}).Error(), m.lockTimeout)
+		},
+	})
+	if err != nil {
+		return nil, "", pipelineError(err)
 	}
-	return s, cfgPath, nil
+	if ps.Pending != nil {
+		fmt.Fprintf(m.stderr, "keycycle: note: the change '%s' of %s was interrupted; a run without --dry-run finishes it first\n",
+			ps.Pending.Command, ps.Pending.Started.Format(time.RFC3339))
+	}
+	return &session{Session: ps, m: m, root: root}, cfgPath, nil
+}
+
+// commitMode is --commit, --no-commit, or keycycle.yaml's vcs: setting.
+func commitMode(root string, m *mutateFlags) (bool, string, error) {
+	if m.noCommit {
+		return false, "", nil
+	}
+	cfg, err := policy.LoadConfig(filepath.Join(root, policy.ConfigFile))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return m.commit, "auto", nil
+	case err != nil:
+		return false, "", withHint(err, "fix keycycle.yaml ('keycycle check' lists its problems), or pass --no-commit")
+	}
+	switch cfg.VCS {
+	case "git", "jj":
+		return true, cfg.VCS, nil
+	case "auto":
+		// Commits where the repository is under git or jj.
+		return m.commit || vcs.Detect(root) != vcs.None, "auto", nil
+	}
+	return m.commit, "auto", nil
+}
+
+// pipelineError gives each pipeline failure its hint.
+func pipelineError(err error) error {
+	var held *lock.HeldError
+	var ve *vcs.Error
+	var le *pipeline.LogError
+	var fe *pipeline.FinishError
+	var ie *pipeline.IntentError
+	switch {
+	case errors.As(err, &held):
+		return errorf(held.Hint(), "%s", held.Error())
+	case errors.As(err, &ve):
+		return errorf(ve.Hint(), "%s", ve.Error())
+	case errors.As(err, &le):
+		return errorf("run 'keycycle audit verify' to see what is wrong with the log, and repair its last line", "%v", err)
+	case errors.As(err, &fe):
+		return errorf("set SOPS_AGE_KEY_FILE to a key that opens those files and run the command again; 'keycycle check' shows the repository's state", "%v", err)
+	case errors.As(err, &ie):
+		return errorf("move it aside and run 'keycycle check', then 'keycycle rekey' to bring every file back in line", "%v", err)
+	case errors.Is(err, pipeline.ErrDryRun):
+		return err
+	}
+	return withHint(err, "check that the repository folder is writable")
 }
 
 // end releases the lock; it keeps the first error.
 func (s *session) end(err *error) {
-	if s == nil || s.lock == nil {
+	if s == nil {
 		return
 	}
-	if rerr := s.lock.Release(); *err == nil && rerr != nil {
+	if rerr := s.Close(); *err == nil && rerr != nil {
 		*err = rerr
 	}
 }
 
-// record appends the audit entry and commits paths with it when asked.
-func (s *session) record(ctx context.Context, out io.Writer, e audit.Entry, subject string, paths []string) error {
-	e.Command = s.m.command
-	if err := audit.Append(s.root, e); err != nil {
-		return errorf("run 'keycycle audit verify' to see what is wrong with the log", "the change is written but not recorded: %v", err)
+// record appends an audit entry for a change made without a plan and
+// commits paths with it when asked.
+func (s *session) record(ctx context.Context, e audit.Entry, subject string, paths []string) error {
+	return pipelineError(s.Record(ctx, pipeline.Change{Entry: e, Subject: subject, Paths: paths}))
+}
+
+// apply writes a verified plan through the pipeline.
+func (s *session) apply(ctx context.Context, plan *change.Plan, e audit.Entry, subject string, paths []string) error {
+	err := s.Apply(ctx, plan, pipeline.Change{Entry: e, Subject: subject, Paths: paths})
+	var ae *pipeline.ApplyError
+	if errors.As(err, &ae) {
+		return withHint(err, "run the same command again: it finishes the change ('keycycle check' shows what is left)")
 	}
-	if s.kind == vcs.None {
-		return nil
+	if err != nil {
+		return pipelineError(err)
 	}
-	return commitChange(ctx, out, s.root, s.kind, subject, append(paths, audit.LogFile))
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 )
 
@@ -19,14 +20,21 @@ import (
 // An existing file keeps its mode; a new one gets perm. The parent folder
 // is created (0755) when missing.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	if err := replace(path, data, perm); err != nil {
+	if err := replace(path, data, perm, nil); err != nil {
 		return err
 	}
 	return SyncDir(filepath.Dir(path))
 }
 
-// replace is WriteFileAtomic but for the folder sync.
-func replace(path string, data []byte, perm os.FileMode) (err error) {
+// TempMark is in the name of every temporary file keycycle writes
+// (".NAME"+TempMark+"RANDOM", beside NAME): a run that holds the
+// repository lock removes the ones a killed run left (RemoveStaleTemps).
+const TempMark = ".keycycle-tmp-"
+
+// replace is WriteFileAtomic but for the folder sync. check, when set,
+// runs after the new data is durable and right before the rename: an
+// error from it leaves path untouched.
+func replace(path string, data []byte, perm os.FileMode, check func() error) (err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -34,7 +42,7 @@ func replace(path string, data []byte, perm os.FileMode) (err error) {
 	if st, err := os.Stat(path); err == nil {
 		perm = st.Mode().Perm()
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+TempMark+"*")
 	if err != nil {
 		return fmt.Errorf("cannot write %s: %w", path, err)
 	}
@@ -58,6 +66,11 @@ func replace(path string, data []byte, perm os.FileMode) (err error) {
 	if err = f.Close(); err != nil {
 		return err
 	}
+	if check != nil {
+		if err = check(); err != nil {
+			return err
+		}
+	}
 	return os.Rename(tmp, path)
 }
 
@@ -75,7 +88,14 @@ type Batch struct {
 // WriteFile replaces path as WriteFileAtomic does, but for the folder
 // sync, which Sync does.
 func (b *Batch) WriteFile(path string, data []byte, perm os.FileMode) error {
-	if err := replace(path, data, perm); err != nil {
+	return b.WriteFileIf(path, data, perm, nil)
+}
+
+// WriteFileIf is WriteFile with check run right before the rename (see
+// replace): a caller compares the file with what it planned from there,
+// so that a change made meanwhile by another tool is not overwritten.
+func (b *Batch) WriteFileIf(path string, data []byte, perm os.FileMode, check func() error) error {
+	if err := replace(path, data, perm, check); err != nil {
 		return err
 	}
 	b.add(filepath.Dir(path))
@@ -158,4 +178,27 @@ func WriteNewPrivate(path string, data []byte) error {
 		return err
 	}
 	return SyncDir(dir)
+}
+
+// RemoveStaleTemps removes the temporary files (TempMark) that runs killed
+// mid-write left below root (VCS folders skipped), and returns their
+// paths. Call it only while holding the repository lock: no other
+// keycycle is writing then.
+func RemoveStaleTemps(root string) ([]string, error) {
+	var removed []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == ".jj" || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		if d.Type().IsRegular() && strings.HasPrefix(d.Name(), ".") && strings.Contains(d.Name(), TempMark) {
+			if err := os.Remove(p); err == nil {
+				removed = append(removed, p)
+			}
+		}
+		return nil
+	})
+	return removed, err
 }

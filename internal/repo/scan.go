@@ -129,9 +129,11 @@ func Load(ctx context.Context, configPath string, b Backend, opts Options) (*Rep
 	return r, nil
 }
 
-// SecretsFiles lists, relative to the config's folder, the files a
-// creation rule matches that carry sops metadata: the files rekey works
-// on. It reads no metadata (only a cheap look at each candidate).
+// SecretsFiles lists, relative to the config's folder, the files rekey
+// works on, chosen as Load chooses them: every file a creation rule with
+// a path_regex matches, and the files a catch-all rule matches that carry
+// sops metadata. It reads no metadata (only a cheap look at the
+// catch-all's candidates).
 func SecretsFiles(configPath string, cfg *sopsconfig.Config, exclude []string) ([]string, error) {
 	return sopsLooking(configPath, cfg, exclude, true)
 }
@@ -153,7 +155,15 @@ func sopsLooking(configPath string, cfg *sopsconfig.Config, exclude []string, ma
 	}
 	var out []string
 	for _, rel := range paths {
-		if _, err := cfg.Match(rel); (err == nil) != matched {
+		i, err := cfg.Match(rel)
+		if (err == nil) != matched {
+			continue
+		}
+		if matched && cfg.Rules[i].PathRegex != "" {
+			// As Load: a file a path_regex names is a secrets file,
+			// whatever it holds (a damaged one must be reported, never
+			// skipped).
+			out = append(out, rel)
 			continue
 		}
 		data, err := readLimited(filepath.Join(root, filepath.FromSlash(rel)))

@@ -50,6 +50,10 @@ type Runner struct {
 	// Record appends the audit entry of a step (and commits paths when
 	// the operator asked for commits).
 	Record func(ctx context.Context, e audit.Entry, subject string, paths []string) error
+	// Apply, when set, writes a step's verified plan and records it (the
+	// CLI's pipeline: intent, write, audit entry, commit); without it the
+	// plan is applied and Record called.
+	Apply func(ctx context.Context, plan *change.Plan, e audit.Entry, subject string, paths []string) error
 	// Out receives progress lines.
 	Out io.Writer
 	// Now is the clock (time.Now when nil).
@@ -220,9 +224,6 @@ func (r *Runner) change(ctx context.Context, j *Journal, edit func(string, []byt
 	if err != nil {
 		return "", err
 	}
-	if err := plan.Apply(); err != nil {
-		return "", err
-	}
 	e := audit.Entry{Note: "rotation " + j.ID + ": " + what}
 	paths := []string{".sops.yaml"}
 	for _, f := range plan.Files {
@@ -234,7 +235,13 @@ func (r *Runner) change(ctx context.Context, j *Journal, edit func(string, []byt
 			e.DataKeyRotated = append(e.DataKeyRotated, f.Rel)
 		}
 	}
-	if err := r.record(ctx, j, e, "keycycle: rotate "+j.Key+": "+what, paths); err != nil {
+	subject := "keycycle: rotate " + j.Key + ": " + what
+	if r.Apply != nil {
+		err = r.Apply(ctx, plan, e, subject, append(paths, JournalRel(j.ID)))
+	} else if err = plan.Apply(); err == nil {
+		err = r.record(ctx, j, e, subject, paths)
+	}
+	if err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("%s (%d file(s) rekeyed)", what, len(plan.Files)), nil

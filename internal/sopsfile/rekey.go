@@ -36,6 +36,9 @@ type RekeyOptions struct {
 	// or -1), spares re-reading .sops.yaml for every file of a run.
 	Cache *RuleCache
 	Rule  int
+	// RulePath, when set, is the path sops matches against the creation
+	// rules instead of the file's own (MemConfig.RulePath).
+	RulePath string
 }
 
 // RekeyResult is what Rekey did, or would do, to one file.
@@ -86,6 +89,9 @@ func loadForRekey(path string, data []byte, opts RekeyOptions) (*sops.Tree, *con
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, nil, err
+	}
+	if opts.RulePath != "" {
+		abs = opts.RulePath
 	}
 	tree, err := loadTree(path, data, opts.Cache.storesConfig(opts.ConfigPath))
 	if err != nil {
