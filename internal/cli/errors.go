@@ -60,6 +60,10 @@ func (findingsError) Error() string { return "findings reported" }
 // errFindings is returned by commands that ran and found errors.
 var errFindings error = findingsError{}
 
+// errAlreadyDone ends a command whose work an interrupted run of the same
+// command had started and this run's session finished: exit 0.
+var errAlreadyDone = errors.New("already done")
+
 // report prints err in the keycycle format and returns the exit code.
 func report(stderr io.Writer, err error) int {
 	if err == nil {
@@ -67,6 +71,9 @@ func report(stderr io.Writer, err error) int {
 	}
 	if errors.Is(err, errFindings) {
 		return ExitFindings
+	}
+	if errors.Is(err, errAlreadyDone) {
+		return ExitOK
 	}
 	code := ExitCannotRun
 	hint := ""

@@ -13,8 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keycycle/keycycle/internal/audit"
-	"github.com/keycycle/keycycle/internal/pipeline"
 	"github.com/keycycle/keycycle/internal/hostcheck"
+	"github.com/keycycle/keycycle/internal/pipeline"
 	"github.com/keycycle/keycycle/internal/rotation"
 	"github.com/keycycle/keycycle/internal/transport"
 	"github.com/keycycle/keycycle/internal/vcs"

@@ -23,16 +23,16 @@ import (
 // begin turns them into a pipeline session, which honours each of them
 // (a command cannot forget one).
 type mutateFlags struct {
-	repo        string
-	dryRun      bool
-	format      string
-	formats     []string
-	exclude     []string
-	commit      bool
-	noCommit    bool
+	repo     string
+	dryRun   bool
+	format   string
+	formats  []string
+	exclude  []string
+	commit   bool
+	noCommit bool
 	// noExclude, set before register, leaves --exclude out (commands
 	// that choose their files themselves: rotations).
-	noExclude bool
+	noExclude   bool
 	lockTimeout time.Duration
 	// Set when the command runs.
 	command string
@@ -122,6 +122,12 @@ func begin(ctx context.Context, m *mutateFlags) (*session, string, error) {
 	})
 	if err != nil {
 		return nil, "", pipelineError(err)
+	}
+	if ps.Finished != nil && ps.Finished.Command == m.command {
+		// This very command was interrupted, and Open has just finished
+		// it: running it again converges instead of failing on its own
+		// half-done work (a host remove would say "no key &X").
+		return nil, "", errors.Join(errAlreadyDone, ps.Close())
 	}
 	if ps.Pending != nil {
 		fmt.Fprintf(m.stderr, "keycycle: note: the change '%s' of %s was interrupted; a run without --dry-run finishes it first\n",
