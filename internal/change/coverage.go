@@ -85,3 +85,21 @@ func (p *Plan) uncoveredWhy(cfg *sopsconfig.Config, rel string) string {
 	}
 	return "not rekeyed by this change"
 }
+
+// Opens lists the files anywhere in the repository at root (as the
+// coverage check walks it) whose metadata lists one of recipients.
+func Opens(root string, recipients []string) ([]string, error) {
+	entries, err := repo.WalkAll(root)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{req: Request{RotateFor: recipients}}
+	var out []string
+	for _, e := range entries {
+		f, err := sopsfile.Read(filepath.Join(root, filepath.FromSlash(e.Rel)))
+		if err == nil && p.exposed(f) != nil {
+			out = append(out, e.Rel)
+		}
+	}
+	return out, nil
+}

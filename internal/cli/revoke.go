@@ -3,12 +3,16 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/keycycle/keycycle/internal/audit"
 	"github.com/keycycle/keycycle/internal/change"
 	"github.com/keycycle/keycycle/internal/configedit"
 	"github.com/keycycle/keycycle/internal/policy"
@@ -60,7 +64,7 @@ func runHostRemove(ctx context.Context, opts *hostRemoveOptions, out io.Writer, 
 	cfgPath := ed.Config().Path
 	l := layout{cfg: ed.Config(), dir: opts.dir}
 	if _, ok := l.cfg.AnchorByName(name); !ok {
-		return errorf("'keycycle inventory' lists the keys .sops.yaml defines", "no key &%s in .sops.yaml", name)
+		return revokedAlready(out, s, name)
 	}
 	req := change.Request{ConfigPath: cfgPath, OldConfig: ed.Bytes(), Exclude: opts.exclude, Identities: identities()}
 	revoke := append(l.userKeysOf(name), name)
@@ -219,7 +223,7 @@ func runUserRemove(ctx context.Context, opts *userOptions, out io.Writer, args [
 	cfgPath := ed.Config().Path
 	a, ok := ed.Config().AnchorByName(name)
 	if !ok {
-		return errorf("'keycycle inventory' lists the keys .sops.yaml defines", "no key &%s in .sops.yaml", name)
+		return revokedAlready(out, s, name)
 	}
 	old := ed.Bytes()
 	if err := removeKeys(ed, []string{name}); err != nil {
@@ -231,4 +235,48 @@ func runUserRemove(ctx context.Context, opts *userOptions, out io.Writer, args [
 		return err
 	}
 	return finishChange(ctx, out, s, "keycycle: user remove "+name, ed.Diff(), req, nil)
+}
+
+// revokedAlready answers a revocation of a name .sops.yaml no longer
+// has: when the audit log shows the key removed and no file lists it any
+// more, the revocation is done (exit 0, so that re-running a command
+// converges); otherwise it says what is left.
+func revokedAlready(out io.Writer, s *session, name string) error {
+	removed := removedRecipients(s.root, name)
+	if len(removed) == 0 {
+		return errorf("'keycycle inventory' lists the keys .sops.yaml defines", "no key &%s in .sops.yaml", name)
+	}
+	open, err := change.Opens(s.root, removed)
+	if err != nil {
+		return err
+	}
+	if len(open) > 0 {
+		return errorf("give them new data keys: 'keycycle rekey --rotate-data-key "+strings.Join(open, " ")+"'",
+			"&%s is out of .sops.yaml, but its key still opens %s", name, strings.Join(open, ", "))
+	}
+	fmt.Fprintf(out, "&%s was removed already (the audit log records it) and no file lists its key: nothing to do\n", name)
+	return nil
+}
+
+// removedRecipients returns the recipients the audit log records as
+// removed under name.
+func removedRecipients(root, name string) []string {
+	f, err := os.Open(audit.Path(root))
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	recs, _ := audit.Read(f)
+	var out []string
+	for _, r := range recs {
+		if r.Err != nil {
+			continue
+		}
+		for _, rc := range r.Entry.Removed {
+			if rc.Name == name && !slices.Contains(out, rc.Recipient) {
+				out = append(out, rc.Recipient)
+			}
+		}
+	}
+	return out
 }
