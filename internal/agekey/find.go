@@ -3,6 +3,7 @@ package agekey
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +22,41 @@ type Found struct {
 	// Skipped says which places were looked at and why they gave nothing
 	// usable (an encrypted SSH key, a parse error on line N, …).
 	Skipped []string
+	// Warnings are about files that were used: a key file others can
+	// read.
+	Warnings []string
+}
+
+// MaxIdentityFile bounds what is read of an identity file: a key file is
+// a few hundred bytes, and SOPS_AGE_KEY_FILE=/dev/zero must not hang.
+const MaxIdentityFile = 1 << 20
+
+// readKeyFile reads a private key file, at most MaxIdentityFile bytes,
+// and warns (as ssh does) when a regular file is readable by others.
+func (f *Found) readKeyFile(source, path string) ([]byte, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	st, err := file.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("%s is a folder, not a key file", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(file, MaxIdentityFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxIdentityFile {
+		return nil, fmt.Errorf("more than %d KiB: not a key file", MaxIdentityFile>>10)
+	}
+	if st.Mode().IsRegular() && st.Mode().Perm()&0o077 != 0 {
+		f.Warnings = append(f.Warnings, fmt.Sprintf("%s is readable by others (mode %04o): a private key must be 0600; chmod 600 %s", source, st.Mode().Perm(), path))
+	}
+	return data, nil
 }
 
 // Env is the process environment and the folders identity lookup needs;
@@ -80,7 +116,7 @@ func (f *Found) addText(source, text string) {
 }
 
 func (f *Found) addFile(source, path string, mustExist bool) {
-	data, err := os.ReadFile(path)
+	data, err := f.readKeyFile(source, path)
 	if err != nil {
 		if mustExist || !errors.Is(err, os.ErrNotExist) {
 			f.Skipped = append(f.Skipped, fmt.Sprintf("%s: %v", source, err))
@@ -91,7 +127,7 @@ func (f *Found) addFile(source, path string, mustExist bool) {
 }
 
 func (f *Found) addSSH(path string, mustExist bool) {
-	data, err := os.ReadFile(path)
+	data, err := f.readKeyFile(path, path)
 	if err != nil {
 		if mustExist || !errors.Is(err, os.ErrNotExist) {
 			f.Skipped = append(f.Skipped, fmt.Sprintf("%s: %v", path, err))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -201,6 +202,38 @@ func TestEntryJSONOnlyGrows(t *testing.T) {
 	for _, k := range []string{"seq", "time", "actor", "command", "prev"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("field %q missing from the schema", k)
+		}
+	}
+}
+
+// TestAppendRefusesLinksOutOfTheRepository: a symlinked .keycycle or
+// audit.log would carry the log (and its appends) out of the repository.
+func TestAppendRefusesLinksOutOfTheRepository(t *testing.T) {
+	for _, link := range []string{".keycycle", ".keycycle/audit.log"} {
+		root, outside := t.TempDir(), t.TempDir()
+		if link == ".keycycle/audit.log" {
+			if err := os.Mkdir(filepath.Join(root, ".keycycle"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		target := filepath.Join(outside, "elsewhere")
+		if link == ".keycycle" {
+			if err := os.Mkdir(target, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.Symlink(target, filepath.Join(root, filepath.FromSlash(link))); err != nil {
+			t.Fatal(err)
+		}
+		err := Append(root, Entry{Command: "keycycle audit note x"})
+		if err == nil || !strings.Contains(err.Error(), "symbolic link") {
+			t.Errorf("%s linked out: Append gave %v, want a refusal", link, err)
+		}
+		if _, err := Last(root); err == nil {
+			t.Errorf("%s linked out: Last accepted it", link)
+		}
+		if ents, _ := os.ReadDir(outside); len(ents) > 1 || (len(ents) == 1 && ents[0].IsDir() == false) {
+			t.Errorf("%s linked out: something was written outside: %v", link, ents)
 		}
 	}
 }

@@ -32,8 +32,33 @@ func WriteText(w io.Writer, e Entry) error {
 	if e.Note != "" {
 		fmt.Fprintf(&b, "    note: %s\n", strings.ReplaceAll(e.Note, "\n", "\n          "))
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err := io.WriteString(w, printable(b.String()))
 	return err
+}
+
+// printable replaces control characters other than newline (an escape
+// sequence in a note or in KEYCYCLE_ACTOR could move the cursor, recolour
+// or retitle the reader's terminal) with their \x escapes.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || (r >= 0x20 && r != 0x7f && !(r >= 0x80 && r < 0xa0)) {
+			return r
+		}
+		return -1
+	}, strings.NewReplacer(controlPairs()...).Replace(s))
+}
+
+// controlPairs maps each C0 and C1 control character (but newline) to
+// its visible \x form.
+func controlPairs() []string {
+	var pairs []string
+	for r := rune(0); r < 0xa0; r++ {
+		if r == '\n' || (r >= 0x20 && r < 0x7f) {
+			continue
+		}
+		pairs = append(pairs, string(r), fmt.Sprintf("\\x%02x", r))
+	}
+	return pairs
 }
 
 func (r Recipient) text() string {

@@ -67,3 +67,25 @@ func TestRecordJSON(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", data, want)
 	}
 }
+
+// TestWriteTextEscapesControls: a note or an actor carrying terminal
+// escape sequences is shown with them made visible, never sent raw.
+func TestWriteTextEscapesControls(t *testing.T) {
+	var b strings.Builder
+	e := Entry{Seq: 1, Actor: "mallory\x1b]0;pwned\x07@host", Command: "keycycle audit note x",
+		Note: "ok\x1b[2J\x1b[31mred\u009b"}
+	if err := WriteText(&b, e); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, bad := range []string{"\x1b", "\x07", "\u009b"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("output holds %q raw:\n%q", bad, out)
+		}
+	}
+	for _, want := range []string{`mallory\x1b]0;pwned\x07@host`, `ok\x1b[2J\x1b[31mred\x9b`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %s:\n%s", want, out)
+		}
+	}
+}

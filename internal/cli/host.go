@@ -145,7 +145,7 @@ func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args [
 		return err
 	}
 	req.NewConfig = ed.Bytes()
-	req.Identities = identities()
+	req.Identities = identities(s.m.stderr)
 	req.Create = []change.NewFile{{Rel: l.hostFile(name), Plaintext: plain}}
 	if err := addKeyRecords(&req, records, nil); err != nil {
 		return err

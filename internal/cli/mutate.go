@@ -52,9 +52,18 @@ func refuseTaken(l layout, name, recipient string) error {
 	return nil
 }
 
-// identities returns the age identities found where sops looks.
-func identities() []age.Identity {
-	return agekey.FindIdentities(agekey.OSEnv()).Identities
+// identities returns the age identities found where sops looks, with a
+// warning on w for each key file others can read.
+func identities(w io.Writer) []age.Identity {
+	found := agekey.FindIdentities(agekey.OSEnv())
+	warnIdentities(w, found)
+	return found.Identities
+}
+
+func warnIdentities(w io.Writer, found *agekey.Found) {
+	for _, msg := range found.Warnings {
+		fmt.Fprintf(w, "keycycle: warning: %s\n", msg)
+	}
 }
 
 // finishChange prepares the change (everything verified in memory), prints

@@ -89,6 +89,7 @@ func runRekey(ctx context.Context, opts *rekeyOptions, out, diag io.Writer, args
 		return errorf("check the file's permissions", "cannot read %s: %v", cfgPath, err)
 	}
 	found := agekey.FindIdentities(agekey.OSEnv())
+	warnIdentities(diag, found)
 	prog := newProgress(diag, 0)
 	req := change.Request{ConfigPath: cfgPath, OldConfig: cfgData, Identities: found.Identities, Exclude: opts.exclude,
 		Only: only, RotateDataKey: opts.rotateDataKey, KeepDataKey: opts.keepDataKey, KeepGoing: true,

@@ -66,7 +66,7 @@ func runHostRemove(ctx context.Context, opts *hostRemoveOptions, out io.Writer, 
 	if _, ok := l.cfg.AnchorByName(name); !ok {
 		return revokedAlready(out, s, name)
 	}
-	req := change.Request{ConfigPath: cfgPath, OldConfig: ed.Bytes(), Exclude: opts.exclude, Identities: identities()}
+	req := change.Request{ConfigPath: cfgPath, OldConfig: ed.Bytes(), Exclude: opts.exclude, Identities: identities(s.m.stderr)}
 	revoke := append(l.userKeysOf(name), name)
 	for _, n := range revoke {
 		if a, ok := l.cfg.AnchorByName(n); ok {
@@ -188,7 +188,7 @@ func runUserAdd(ctx context.Context, opts *userOptions, out io.Writer, args []st
 		}
 	}
 	req := change.Request{ConfigPath: cfgPath, OldConfig: old, NewConfig: ed.Bytes(),
-		Exclude: opts.exclude, Identities: identities()}
+		Exclude: opts.exclude, Identities: identities(s.m.stderr)}
 	rec := policy.Key{Name: name, Recipient: hk.recipient, Kind: policy.KindUser, Owner: opts.host, Origin: policy.OriginImported}
 	if err := addKeyRecords(&req, []policy.Key{rec}, nil); err != nil {
 		return err
@@ -230,7 +230,7 @@ func runUserRemove(ctx context.Context, opts *userOptions, out io.Writer, args [
 		return err
 	}
 	req := change.Request{ConfigPath: cfgPath, OldConfig: old, NewConfig: ed.Bytes(),
-		Exclude: opts.exclude, Identities: identities(), RotateFor: []string{a.Value}}
+		Exclude: opts.exclude, Identities: identities(s.m.stderr), RotateFor: []string{a.Value}}
 	if err := addKeyRecords(&req, nil, req.RotateFor); err != nil {
 		return err
 	}

@@ -156,7 +156,7 @@ func newRotationRunner(s *session, cfgPath string, out io.Writer) (*rotation.Run
 		ConfigPath: cfgPath,
 		Store:      rotation.Store{Root: s.root},
 		Transport:  rotationTransport,
-		Identities: identities(),
+		Identities: identities(s.m.stderr),
 		Record: func(ctx context.Context, e audit.Entry, subject string, paths []string) error {
 			return s.record(ctx, e, subject, paths)
 		},

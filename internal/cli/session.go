@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"filippo.io/age"
 	"github.com/spf13/cobra"
 
 	"github.com/keycycle/keycycle/internal/audit"
@@ -115,7 +116,7 @@ func begin(ctx context.Context, m *mutateFlags) (*session, string, error) {
 	}
 	ps, err := pipeline.Open(ctx, pipeline.Options{
 		ConfigPath: cfgPath, Command: m.command, DryRun: m.dryRun, Commit: commit, VCS: kind,
-		LockTimeout: m.lockTimeout, Identities: identities, Notes: m.stderr, Out: m.stdout,
+		LockTimeout: m.lockTimeout, Identities: func() []age.Identity { return identities(m.stderr) }, Notes: m.stderr, Out: m.stdout,
 		OnLockWait: func(h *lock.Holder) {
 			fmt.Fprintf(m.stderr, "keycycle: %s; waiting up to %s\n", (&lock.HeldError{Holder: h}).Error(), m.lockTimeout)
 		},
