@@ -54,6 +54,9 @@ func (p *Plan) Apply() (err error) {
 		if err := b.WriteFileIf(abs, f.output, f.mode, func() error { return f.still(abs) }); err != nil {
 			return err
 		}
+		if p.written != nil {
+			p.written(f.Rel)
+		}
 		failpoint.Hit("change.file")
 	}
 	for _, f := range p.Files {

@@ -131,6 +131,10 @@ type Plan struct {
 	// Skipped lists, when an interrupted change is finished, the files
 	// another tool changed since: they are left as they are.
 	Skipped []string `json:"skipped,omitempty"`
+
+	// written, when set (tests), is called after each secrets file is
+	// written.
+	written func(rel string)
 }
 
 // Request returns what the plan was made from.
@@ -192,8 +196,12 @@ func Prepare(req Request) (*Plan, error) {
 	return p, nil
 }
 
-// usableConfig parses a config and refuses one with a rule sops cannot
-// evaluate.
+// UsableConfig parses a config and refuses one with a rule sops cannot
+// evaluate (*ConfigError): no change can be planned against it.
+func UsableConfig(path string, data []byte) (*sopsconfig.Config, error) {
+	return usableConfig(path, data)
+}
+
 func usableConfig(path string, data []byte) (*sopsconfig.Config, error) {
 	cfg, err := sopsconfig.Parse(path, data)
 	if err != nil {
@@ -202,7 +210,7 @@ func usableConfig(path string, data []byte) (*sopsconfig.Config, error) {
 	for i, r := range cfg.Rules {
 		if r.RegexError != "" {
 			return nil, &ConfigError{Line: r.PathRegexPos.Line, Msg: fmt.Sprintf(
-				"creation rule %d: path_regex %q does not compile (%s): sops cannot tell which files it governs, so no change is safe",
+				"creation rule %d: path_regex %s does not compile (%s): sops cannot tell which files it governs, so no change is safe",
 				i+1, r.PathRegex, r.RegexError)}
 		}
 	}

@@ -145,7 +145,7 @@ func (p *Plan) rekey(root, rel string, mem *sopsfile.MemConfig, cache *sopsfile.
 		// front; other changes leave the one parse to Rekey.
 		f, err := sopsfile.Parse(abs, data)
 		if err != nil {
-			return nil, err
+			return nil, unreadable(rel, err)
 		}
 		exposed = p.exposed(f)
 	}
@@ -153,10 +153,7 @@ func (p *Plan) rekey(root, rel string, mem *sopsfile.MemConfig, cache *sopsfile.
 		Identities: p.req.Identities, RotateDataKey: exposed != nil || p.req.RotateDataKey,
 		KeepDataKey: p.req.KeepDataKey && exposed == nil, Cache: cache, Rule: rule})
 	if err != nil {
-		if errors.Is(err, repo.ErrNoMetadata) {
-			return nil, fmt.Errorf("a creation rule governs it but it carries no sops metadata (damaged, cut short, empty or never encrypted): restore it from the VCS history, or encrypt it with 'sops encrypt -i %s'", rel)
-		}
-		return nil, err
+		return nil, unreadable(rel, err)
 	}
 	if !res.Changed {
 		return nil, nil
@@ -193,4 +190,16 @@ func (p *Plan) exposed(f *repo.File) []string {
 		}
 	}
 	return nil
+}
+
+// unreadable says what to do about a file a rule governs that cannot be
+// read as a sops file.
+func unreadable(rel string, err error) error {
+	switch {
+	case errors.Is(err, repo.ErrNoMetadata):
+		return fmt.Errorf("a creation rule governs it but it carries no sops metadata (empty, junk or never encrypted): restore it from the VCS history, or encrypt it with 'sops encrypt -i %s'", rel)
+	case errors.Is(err, repo.ErrDamaged):
+		return fmt.Errorf("%w; restore it from the VCS history ('git checkout -- %s')", err, rel)
+	}
+	return err
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -110,6 +111,16 @@ func begin(ctx context.Context, m *mutateFlags) (*session, string, error) {
 		return nil, "", err
 	}
 	root := filepath.Dir(cfgPath)
+	// Refused before the lock: a config no change can be planned against
+	// leaves the repository exactly as it was.
+	if data, err := os.ReadFile(cfgPath); err != nil {
+		return nil, "", errorf("check the file's permissions", "cannot read %s: %v", cfgPath, err)
+	} else if _, err := change.UsableConfig(cfgPath, data); err != nil {
+		var ce *change.ConfigError
+		if errors.As(err, &ce) {
+			return nil, "", planError(err)
+		}
+	}
 	commit, kind, err := commitMode(root, m)
 	if err != nil {
 		return nil, "", err

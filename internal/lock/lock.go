@@ -11,6 +11,7 @@
 package lock
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -35,7 +36,7 @@ const (
 // DefaultPoll is how often a waiter tries the lock again.
 const DefaultPoll = 100 * time.Millisecond
 
-const gitignoreBody = "# keycycle's repository lock: local to this checkout, never committed.\n/lock\n/lock.info\n"
+const gitignoreBody = "# keycycle's repository lock and the record of a change being written:\n# local to this checkout, never committed.\n/lock\n/lock.info\n/intent.json\n"
 
 // Holder describes the process holding the lock, as it wrote itself into
 // .keycycle/lock.info.
@@ -198,12 +199,19 @@ func Current(root string) *Holder {
 	return &h
 }
 
-// ensureGitignore creates .keycycle/.gitignore, listing the lock files,
-// when it does not exist; an existing one is left as it is.
+// ensureGitignore creates .keycycle/.gitignore, listing the lock files
+// and the intent record, when it does not exist; one keycycle wrote
+// before the intent record existed gets its line.
 func ensureGitignore(root string) error {
 	p := filepath.Join(root, filepath.FromSlash(Gitignore))
-	if _, err := os.Lstat(p); err == nil || !errors.Is(err, os.ErrNotExist) {
+	data, err := os.ReadFile(p)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fsutil.WriteFileAtomic(p, []byte(gitignoreBody), 0o644)
+	case err != nil:
 		return nil
+	case bytes.HasPrefix(data, []byte("# keycycle's repository lock")) && !bytes.Contains(data, []byte("/intent.json")):
+		return fsutil.WriteFileAtomic(p, append(data, "/intent.json\n"...), 0o644)
 	}
-	return fsutil.WriteFileAtomic(p, []byte(gitignoreBody), 0o644)
+	return nil
 }

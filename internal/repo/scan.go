@@ -30,6 +30,10 @@ type Backend interface {
 // ErrNoMetadata means a file has no sops metadata: it is plaintext.
 var ErrNoMetadata = errors.New("no sops metadata: the file is not encrypted")
 
+// ErrDamaged means a file has sops metadata that sops cannot load: cut
+// short, or edited by hand.
+var ErrDamaged = errors.New("damaged sops metadata")
+
 // ErrNoRule means no creation rule matches a file.
 var ErrNoRule = errors.New("no creation rule matches the file")
 

@@ -125,7 +125,7 @@ func loadTree(path string, data []byte, sc *config.StoresConfig) (*sops.Tree, er
 		if strings.Contains(err.Error(), string(sops.MetadataNotFound)) {
 			return nil, repo.ErrNoMetadata
 		}
-		return nil, fmt.Errorf("cannot read as a sops file: %s", oneLine(err.Error()))
+		return nil, fmt.Errorf("%w (cut short or edited by hand?): %s", repo.ErrDamaged, oneLine(err.Error()))
 	}
 	tree.FilePath = path
 	return &tree, nil
