@@ -3,8 +3,8 @@ package change
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"errors"
+	"os"
 	"slices"
 	"testing"
 
