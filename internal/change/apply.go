@@ -26,10 +26,21 @@ var ErrChangedMeanwhile = errors.New("changed since the change was planned")
 // instant between that comparison and the rename). It stops at the first
 // error; what was written stays consistent (see the package doc), and
 // the record of the change (Plan.Record) finishes it.
-func (p *Plan) Apply() (err error) {
-	if err := p.unchanged(); err != nil {
+func (p *Plan) Apply() error {
+	if err := p.Check(); err != nil {
 		return err
 	}
+	return p.Write()
+}
+
+// Check is Apply's first part: it fails, with nothing written, when
+// .sops.yaml or a file to rewrite changed since Prepare read it.
+func (p *Plan) Check() error { return p.unchanged() }
+
+// Write is Apply's second part: the writes, each file compared again
+// right before its rename. Callers that record an intent between the two
+// call Check, then Write.
+func (p *Plan) Write() (err error) {
 	if p.req.NewConfig != nil && !bytes.Equal(p.req.NewConfig, p.req.OldConfig) {
 		if err := fsutil.WriteFileAtomic(p.req.ConfigPath, p.req.NewConfig, configMode(p.req.ConfigPath)); err != nil {
 			return err

@@ -194,6 +194,11 @@ func (s *Session) Apply(ctx context.Context, plan *change.Plan, c Change) error 
 	if s.opts.DryRun || s.lock == nil {
 		return ErrDryRun
 	}
+	// A change that can no longer be written as planned is refused
+	// before its intent exists: "nothing was changed" stays true.
+	if err := plan.Check(); err != nil {
+		return err
+	}
 	in, err := newIntent(s.opts.Command, plan.Record(), c, s.VCS)
 	if err != nil {
 		return err
@@ -202,7 +207,7 @@ func (s *Session) Apply(ctx context.Context, plan *change.Plan, c Change) error 
 		return err
 	}
 	failpoint.Hit("pipeline.intent")
-	if err := plan.Apply(); err != nil {
+	if err := plan.Write(); err != nil {
 		return &ApplyError{Err: err}
 	}
 	return s.conclude(ctx, in)

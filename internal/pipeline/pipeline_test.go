@@ -150,3 +150,23 @@ func TestOpenFinishesAnInterruptedChange(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyRefusedLeavesNoIntent: a change that finds a file changed since
+// its plan writes nothing, not even its intent record, so no later
+// command finishes a change that said "nothing was changed".
+func TestApplyRefusedLeavesNoIntent(t *testing.T) {
+	f := newFixture(t)
+	p := f.plan(t)
+	write(t, filepath.Join(f.root, "s/2.yaml"), []byte("edited by hand\n"))
+	s, err := f.open(t, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Apply(context.Background(), p, Change{}); err == nil || !strings.Contains(err.Error(), "nothing was changed") {
+		t.Fatalf("Apply: %v, want a refusal", err)
+	}
+	if in, _ := ReadIntent(f.root); in != nil {
+		t.Error("the refused change left an intent record")
+	}
+}
