@@ -62,6 +62,7 @@ func RunWith(r *repo.Repo, opts Options) *Report {
 	}
 	c.policyChecks()
 	c.openRotations()
+	c.interruptedChange()
 	sort.SliceStable(c.out, func(i, j int) bool {
 		a, b := c.out[i], c.out[j]
 		if a.File != b.File {

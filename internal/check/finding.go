@@ -80,6 +80,7 @@ const (
 	IDKeyDueSoon      = "KC302"
 	IDKeyAgeUnknown   = "KC303"
 	IDOpenRotation    = "KC401"
+	IDInterrupted     = "KC402"
 )
 
 // Kinds lists every finding keycycle check can make, sorted by ID.
@@ -122,6 +123,7 @@ func Kinds() []Kind {
 		{IDKeyDueSoon, "key-due-soon", Warning, "a key reaches its maximum age within the warning window"},
 		{IDKeyAgeUnknown, "key-age-unknown", Warning, "the policy limits a key's age but its creation date is unknown"},
 		{IDOpenRotation, "open-rotation", Warning, "a key rotation was started and is neither done nor aborted: both keys may be in the files"},
+		{IDInterrupted, "interrupted-change", Error, "a change was stopped part way (a kill, a power cut): some files have it and some not, until a changing command finishes it"},
 	}
 	sort.Slice(k, func(i, j int) bool { return k[i].ID < k[j].ID })
 	return k

@@ -54,3 +54,25 @@ func (c *checker) openRotations() {
 		f.Anchor = j.Key
 	}
 }
+
+// intentFile is where the change pipeline keeps the record of a change
+// being written (internal/pipeline.IntentFile).
+const intentFile = ".keycycle/intent.json"
+
+// interruptedChange reports a change whose intent record is still there.
+func (c *checker) interruptedChange() {
+	data, err := os.ReadFile(filepath.Join(c.r.Root, filepath.FromSlash(intentFile)))
+	if err != nil {
+		return
+	}
+	var in struct {
+		Command string `json:"command"`
+		Started string `json:"started"`
+	}
+	msg := "a change was interrupted and its record cannot be read"
+	if json.Unmarshal(data, &in) == nil && in.Command != "" {
+		msg = fmt.Sprintf("the change '%s' of %s was interrupted part way", in.Command, in.Started)
+	}
+	c.add(IDInterrupted, intentFile, 0, 0, msg,
+		"run the same command again, or any command that changes the repository ('keycycle rekey'): it finishes the change first")
+}

@@ -256,6 +256,14 @@ func checkAfterKill(t *testing.T, tmpl *campaignRepo, dir string, c campaignComm
 			t.Fatalf("%s: %s no longer opens to its values: %v\n%s", what, rel, err, got)
 		}
 	}
+	if _, err := os.Stat(filepath.Join(dir, ".keycycle", "intent.json")); err == nil {
+		check := exec.Command(bin, "check", "--repo", dir)
+		check.Env = append(os.Environ(), "HOME="+dir+"/.home")
+		out, _ := check.CombinedOutput()
+		if !bytes.Contains(out, []byte("KC402")) {
+			t.Fatalf("%s: an intent record is there but check does not report KC402:\n%s", what, out)
+		}
+	}
 	t.Logf("%s: re-running %v", what, c.args)
 	runCampaign(t, bin, dir, c.args, "", 0)
 	check := exec.Command(bin, "check", "--repo", dir)
