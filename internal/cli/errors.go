@@ -16,13 +16,17 @@ const (
 	// ExitCannotRun means the command could not run: bad flags, an
 	// unreadable repository, a missing file.
 	ExitCannotRun = 2
+	// ExitInterrupted means the command was stopped by Ctrl-C (SIGINT),
+	// as shells report a process an interrupt ended (128 + 2).
+	ExitInterrupted = 130
 )
 
 // exitCodeHelp is repeated at the end of every command's --help.
 const exitCodeHelp = `Exit codes:
   0  ok: nothing to report
   1  findings: the command ran and found problems at error level
-  2  cannot run: bad flags or arguments, unreadable repository or file`
+  2  cannot run: bad flags or arguments, unreadable repository or file
+  130 interrupted (Ctrl-C): a change stopped part way is finished by the next one`
 
 // userError is an error meant for the user, with an optional hint naming
 // the command or flag that helps, and the exit code it maps to.

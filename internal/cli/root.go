@@ -5,6 +5,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"runtime/debug"
 
@@ -37,6 +38,12 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	if err != nil && ctx.Err() != nil {
+		// Whatever the command said about it, the cause is the
+		// interrupt; its hint would mislead.
+		fmt.Fprintln(stderr, "keycycle: interrupted")
+		return ExitInterrupted
+	}
 	return report(stderr, err)
 }
 
@@ -85,7 +92,36 @@ Start with:
 		newRotateCmd(e),
 		newDiffCmd(e),
 	)
+	groupsRefuseUnknown(root)
 	return root
+}
+
+// groupsRefuseUnknown makes every command that only groups others (the
+// root, host, user, rotate, audit) refuse an unknown subcommand as a
+// "cannot run" error with a did-you-mean hint, and show its help when
+// given none.
+func groupsRefuseUnknown(c *cobra.Command) {
+	if c.HasSubCommands() {
+		c.Args = unknownSubcommand
+		c.SuggestionsMinimumDistance = 2
+		if c.RunE == nil && c.Run == nil {
+			c.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+		}
+	}
+	for _, sub := range c.Commands() {
+		groupsRefuseUnknown(sub)
+	}
+}
+
+func unknownSubcommand(c *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	hint := "run '" + c.CommandPath() + " --help' for its commands"
+	if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+		hint = "did you mean '" + c.CommandPath() + " " + s[0] + "'?"
+	}
+	return errorf(hint, "unknown command %q for '%s'", args[0], c.CommandPath())
 }
 
 // exactArgs and friends wrap cobra's validators so that wrong arguments
