@@ -5,7 +5,9 @@
 #   services.keycycle.enable = true;
 #
 # Every default comes from sops-nix's own options (sops.age.keyFile,
-# sops.age.sshKeyPaths, sops.secrets), so that one line is enough.
+# sops.age.sshKeyPaths) and manifests (config.system.build.sops-nix-manifest),
+# so that one line is enough. nix/tests/eval evaluates it with nixpkgs' lib
+# and sops-nix's module (docs/host.md).
 {
   config,
   lib,
@@ -15,38 +17,68 @@
 }:
 let
   cfg = config.services.keycycle;
+  # sops-nix is imported: its options exist. Every definition under
+  # sops.* below is made only then, so that importing this module without
+  # sops-nix evaluates, and enabling it gives the assertion below.
   hasSops = options ? sops && options.sops ? secrets;
   sopsCfg = config.sops;
+  build = config.system.build;
   exe = "${cfg.package}/bin/keycycle";
 
-  # The secrets sops-nix installs under /run/secrets, in the shape of its
-  # manifest (secrets neededForUsers live in /run/secrets-for-users).
-  regularSecrets = lib.filterAttrs (_: s: !(s.neededForUsers or false)) sopsCfg.secrets;
-  expectFile = pkgs.writeText "keycycle-expect.json" (
-    builtins.toJSON {
-      secrets = lib.mapAttrsToList (_: s: {
-        inherit (s) name key path mode owner group;
-        uid = s.uid or 0;
-        gid = s.gid or 0;
-        format = s.format or "yaml";
-        sopsFile = toString s.sopsFile;
-      }) regularSecrets;
-      symlinkPath = "/run/secrets";
-      secretsMountPoint = "/run/secrets.d";
-    }
-  );
+  # sops-nix's own manifests, the files sops-install-secrets reads: the
+  # regular secrets and templates (/run/secrets), and the neededForUsers
+  # secrets (/run/secrets-for-users), when there are any.
+  forUsers = hasSops && lib.any (s: s.neededForUsers) (lib.attrValues sopsCfg.secrets);
+  manifests =
+    lib.optional (build ? sops-nix-manifest) build.sops-nix-manifest
+    ++ lib.optional (forUsers && build ? sops-nix-users-manifest) build.sops-nix-users-manifest;
+  expectArgs = lib.concatMapStringsSep " " (m: "--expect ${m}") manifests;
 
+  # Paths as strings: a path value would be copied into the Nix store
+  # when interpolated (a private key, world-readable there).
+  keyFile = if cfg.keyFile == null then null else toString cfg.keyFile;
+  sshKeyPaths = map toString cfg.sshKeyPaths;
   keyArgs = lib.concatStringsSep " " (
-    lib.optional (cfg.keyFile != null) "--key-file ${lib.escapeShellArg cfg.keyFile}"
-    ++ map (p: "--ssh-key ${lib.escapeShellArg p}") cfg.sshKeyPaths
+    lib.optional (keyFile != null) "--key-file ${lib.escapeShellArg keyFile}"
+    ++ map (p: "--ssh-key ${lib.escapeShellArg p}") sshKeyPaths
   );
-  metricsArg =
+  userArg = lib.optionalString (cfg.userKey != null) "--user ${lib.escapeShellArg cfg.userKey}";
+  metricsArgs =
     name:
-    lib.optionalString (
+    lib.optional (
       cfg.metrics.textfileDir != null
     ) "--metrics ${lib.escapeShellArg "${cfg.metrics.textfileDir}/keycycle-${name}.prom"}";
-  useSystemd = hasSops && (sopsCfg.useSystemdActivation or false);
-  sopsUnit = lib.optional useSystemd "sops-install-secrets.service";
+  # `keycycle host check` with the keys, manifests and user, then extra.
+  checkCommand =
+    extra:
+    lib.concatStringsSep " " (
+      lib.filter (a: a != "") (
+        [
+          exe
+          "host"
+          "check"
+          keyArgs
+          expectArgs
+          userArg
+        ]
+        ++ extra
+      )
+    );
+
+  # What sops-nix made on this host, by name, to be ordered after: its
+  # units (sops.useSystemdActivation) and its activation snippets.
+  sopsUnits = map (u: "${u}.service") (
+    lib.filter (u: config.systemd.services ? ${u}) [
+      "sops-install-secrets-for-users"
+      "sops-install-secrets"
+    ]
+  );
+  sopsSnippets = lib.filter (n: config.system.activationScripts ? ${n}) [
+    "generate-age-key"
+    "setupSecretsForUsers"
+    "setupSecrets"
+  ];
+  unitPath = lib.optional cfg.audit.enable pkgs.audit; # ausearch, for HC012
 in
 {
   options.services.keycycle = {
@@ -60,14 +92,15 @@ in
     };
 
     keyFile = lib.mkOption {
-      type = lib.types.nullOr lib.types.str;
+      type = lib.types.nullOr lib.types.path;
       default = if hasSops then sopsCfg.age.keyFile else null;
       defaultText = lib.literalExpression "config.sops.age.keyFile";
       description = "The age key file sops-nix decrypts with.";
     };
 
     sshKeyPaths = lib.mkOption {
-      type = lib.types.listOf lib.types.str;
+      # sops-nix's own type: strings or paths.
+      type = lib.types.listOf lib.types.path;
       default = if hasSops then sopsCfg.age.sshKeyPaths else [ ];
       defaultText = lib.literalExpression "config.sops.age.sshKeyPaths";
       description = "The SSH host keys sops-nix converts to age identities.";
@@ -78,8 +111,9 @@ in
         type = lib.types.bool;
         default = true;
         description = ''
-          Repair the modes and owners of the key files and installed secrets
-          (`keycycle host check --fix`) in activation, after sops-nix.
+          Repair the modes and owners of the age key file and the SSH host
+          keys (`keycycle host check --fix`) in activation, after sops-nix
+          made its key and installed its secrets.
         '';
       };
       keyFormat = lib.mkOption {
@@ -97,8 +131,10 @@ in
       default = true;
       description = ''
         A oneshot keycycle-verify.service, after sops-nix, that checks every
-        secret of config.sops.secrets is installed with its owner, group
-        and mode, and fails visibly when one is not.
+        secret and template of sops-nix's own manifests
+        (config.system.build.sops-nix-manifest, and sops-nix-users-manifest
+        for neededForUsers secrets) is installed with its owner, group and
+        mode, and fails visibly when one is not.
       '';
     };
 
@@ -154,96 +190,111 @@ in
   };
 
   config = lib.mkIf cfg.enable (
-    lib.mkMerge [
-      {
-        assertions = [
-          {
-            assertion = hasSops;
-            message = ''
-              services.keycycle needs sops-nix: add sops-nix.nixosModules.sops to
-              your modules (https://github.com/Mic92/sops-nix), or disable keycycle.
+    lib.mkMerge (
+      [
+        {
+          assertions = [
+            {
+              assertion = hasSops;
+              message = ''
+                services.keycycle needs sops-nix: add sops-nix.nixosModules.sops to
+                your modules (https://github.com/Mic92/sops-nix), or disable keycycle.
+              '';
+            }
+            {
+              assertion = !hasSops || build ? sops-nix-manifest;
+              message = ''
+                services.keycycle needs a sops-nix that exposes its manifest
+                (config.system.build.sops-nix-manifest): update sops-nix.
+              '';
+            }
+            {
+              assertion = !hasSops || keyFile != null || sshKeyPaths != [ ];
+              message = ''
+                services.keycycle: neither sops.age.keyFile nor sops.age.sshKeyPaths
+                is set, so sops-nix has no age key to decrypt with; set one of them
+                (or services.keycycle.keyFile / sshKeyPaths).
+              '';
+            }
+          ];
+          environment.systemPackages = [ cfg.package ];
+        }
+
+        (lib.mkIf (cfg.metrics.textfileDir != null) {
+          systemd.tmpfiles.rules = [ "d ${cfg.metrics.textfileDir} 0755 root root -" ];
+        })
+      ]
+      ++ lib.optionals hasSops [
+        (lib.mkIf (cfg.enforce.keyPermissions || cfg.enforce.keyFormat) {
+          system.activationScripts.keycycle-enforce = {
+            # After sops-nix made the key (generateKey) and installed the
+            # secrets, whichever of them this host has.
+            deps = sopsSnippets;
+            text = ''
+              if ! ${exe} host check --only HC001,HC002,HC003,HC004,HC005 ${keyArgs} ${lib.optionalString cfg.enforce.keyPermissions "--fix"}; then
+                echo "keycycle: the host check failed; run 'keycycle host check' for details" >&2
+                ${lib.optionalString cfg.enforce.keyFormat "false"}
+              fi
             '';
-          }
-          {
-            assertion = cfg.keyFile != null || cfg.sshKeyPaths != [ ];
-            message = ''
-              services.keycycle: neither sops.age.keyFile nor sops.age.sshKeyPaths
-              is set, so sops-nix has no age key to decrypt with; set one of them
-              (or services.keycycle.keyFile / sshKeyPaths).
-            '';
-          }
-        ];
-        environment.systemPackages = [ cfg.package ];
-      }
-
-      (lib.mkIf (hasSops && (cfg.enforce.keyPermissions || cfg.enforce.keyFormat)) {
-        system.activationScripts.keycycle-enforce = {
-          deps = lib.optional (!useSystemd && regularSecrets != { }) "setupSecrets";
-          text = ''
-            if ! ${exe} host check --only HC001,HC002,HC003,HC004,HC005 ${keyArgs} ${lib.optionalString cfg.enforce.keyPermissions "--fix"}; then
-              echo "keycycle: the host check failed; run 'keycycle host check' for details" >&2
-              ${lib.optionalString cfg.enforce.keyFormat "false"}
-            fi
-          '';
-        };
-      })
-
-      (lib.mkIf (hasSops && cfg.verify.enable) {
-        systemd.services.keycycle-verify = {
-          description = "keycycle: verify the secrets sops-nix installed";
-          documentation = [ "https://github.com/keycycle/keycycle/blob/main/docs/host.md" ];
-          wantedBy = [ "multi-user.target" ];
-          after = sopsUnit;
-          wants = sopsUnit;
-          restartTriggers = [ expectFile ];
-          serviceConfig = {
-            Type = "oneshot";
-            RemainAfterExit = true;
-            ExecStart = "${exe} host check ${keyArgs} --expect ${expectFile} ${metricsArg "verify"}";
           };
-        };
-      })
+        })
 
-      (lib.mkIf (hasSops && cfg.rotationCheck.enable) {
-        systemd.services.keycycle-rotation-check = {
-          description = "keycycle: daily host check and key age";
-          after = sopsUnit;
-          serviceConfig = {
-            Type = "oneshot";
-            ExecStart = "${exe} host check ${keyArgs} --expect ${expectFile} --max-key-age ${lib.escapeShellArg cfg.rotationCheck.maxKeyAge} ${metricsArg "rotation"}";
+        (lib.mkIf cfg.verify.enable {
+          systemd.services.keycycle-verify = {
+            description = "keycycle: verify the secrets sops-nix installed";
+            documentation = [ "https://github.com/keycycle/keycycle/blob/main/docs/host.md" ];
+            wantedBy = [ "multi-user.target" ];
+            after = sopsUnits;
+            wants = sopsUnits;
+            restartTriggers = manifests;
+            path = unitPath;
+            serviceConfig = {
+              Type = "oneshot";
+              RemainAfterExit = true;
+              ExecStart = checkCommand (metricsArgs "verify");
+            };
           };
-        };
-        systemd.timers.keycycle-rotation-check = {
-          wantedBy = [ "timers.target" ];
-          timerConfig = {
-            OnCalendar = cfg.rotationCheck.onCalendar;
-            Persistent = true;
-            RandomizedDelaySec = "1h";
+        })
+
+        (lib.mkIf cfg.rotationCheck.enable {
+          systemd.services.keycycle-rotation-check = {
+            description = "keycycle: daily host check and key age";
+            after = sopsUnits;
+            path = unitPath;
+            serviceConfig = {
+              Type = "oneshot";
+              ExecStart = checkCommand (
+                [ "--max-key-age ${lib.escapeShellArg cfg.rotationCheck.maxKeyAge}" ] ++ metricsArgs "rotation"
+              );
+            };
           };
-        };
-      })
+          systemd.timers.keycycle-rotation-check = {
+            wantedBy = [ "timers.target" ];
+            timerConfig = {
+              OnCalendar = cfg.rotationCheck.onCalendar;
+              Persistent = true;
+              RandomizedDelaySec = "1h";
+            };
+          };
+        })
 
-      (lib.mkIf (hasSops && cfg.userKey != null) {
-        sops.secrets."keys/age" = {
-          owner = cfg.userKey;
-          mode = "0400";
-          path = "${config.users.users.${cfg.userKey}.home}/.config/sops/age/keys.txt";
-        };
-      })
+        (lib.mkIf (cfg.userKey != null) {
+          sops.secrets."keys/age" = {
+            owner = cfg.userKey;
+            mode = "0400";
+            path = "${config.users.users.${cfg.userKey}.home}/.config/sops/age/keys.txt";
+          };
+        })
 
-      (lib.mkIf (cfg.metrics.textfileDir != null) {
-        systemd.tmpfiles.rules = [ "d ${cfg.metrics.textfileDir} 0755 root root -" ];
-      })
-
-      (lib.mkIf cfg.audit.enable {
-        security.auditd.enable = true;
-        security.audit.enable = true;
-        security.audit.rules =
-          map (p: "-w ${p} -p r -k keycycle") (
-            lib.optional (cfg.keyFile != null) cfg.keyFile ++ cfg.sshKeyPaths
-          )
-          ++ [ "-w /run/secrets.d -p r -k keycycle" ];
-      })
-    ]
+        (lib.mkIf cfg.audit.enable {
+          security.auditd.enable = true;
+          security.audit.enable = true;
+          security.audit.rules =
+            map (p: "-w ${p} -p r -k keycycle") (lib.optional (keyFile != null) keyFile ++ sshKeyPaths)
+            ++ [ "-w /run/secrets.d -p r -k keycycle" ]
+            ++ lib.optional forUsers "-w /run/secrets-for-users.d -p r -k keycycle";
+        })
+      ]
+    )
   );
 }
