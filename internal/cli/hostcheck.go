@@ -24,7 +24,7 @@ type hostCheckOptions struct {
 	keyFile    string
 	repo       string
 	recipients string
-	expect     string
+	expect     []string
 	user       string
 	fix        bool
 	format     string
@@ -49,12 +49,16 @@ func newHostCheckCmd(e *env) *cobra.Command {
   HC011 the key file's age (--max-key-age)             HC012 who read keys and secrets (audit)
   HC013 the key file loaded by sops-nix's last activation
 
+--expect takes sops-nix's manifest (repeat it for manifest-for-users.json);
+the key file and SSH host keys it names are checked unless --key-file and
+--ssh-key name others.
+
 --fix repairs modes and owners (never contents, never creates a key) and
 prints what it changed. --root DIR checks a folder standing for "/" (a
 mounted image): links inside it resolve inside it, and its owner counts as
 root. docs/host.md says what each check means and what to do.`,
 		Example: `  keycycle host check
-  keycycle host check --expect /run/secrets.d/manifest.json --metrics /var/lib/node_exporter/keycycle.prom
+  keycycle host check --expect manifest.json --expect manifest-for-users.json --metrics /var/lib/node_exporter/keycycle.prom
   keycycle host check --repo ~/nix-secrets --user rain --fix`,
 		Args: argsHint(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -67,7 +71,7 @@ root. docs/host.md says what each check means and what to do.`,
 	f.StringVar(&opts.keyFile, "key-file", "", "age key file (default "+hostcheck.DefaultKeyFile+")")
 	f.StringVar(&opts.repo, "repo", "", "secrets repository whose .sops.yaml must list the host")
 	f.StringVar(&opts.recipients, "recipients", "", "file of recipients, one a line, that must list the host")
-	f.StringVar(&opts.expect, "expect", "", "sops-nix manifest JSON (or its secrets array) of the secrets to find")
+	f.StringArrayVar(&opts.expect, "expect", nil, "sops-nix manifest JSON (or its secrets array) of the secrets to find; repeat for manifest-for-users.json")
 	f.StringVar(&opts.user, "user", "", "also check this user's ~/.config/sops/age/keys.txt")
 	f.BoolVar(&opts.fix, "fix", false, "repair modes and owners, and say what changed")
 	f.StringVar(&opts.format, "format", "text", "output format: text or json")
@@ -139,14 +143,16 @@ func (opts *hostCheckOptions) build(ctx context.Context) (hostcheck.Options, err
 	if err := opts.registered(&h); err != nil {
 		return h, err
 	}
-	if opts.expect != "" {
-		data, err := os.ReadFile(opts.expect)
+	for _, p := range opts.expect {
+		data, err := os.ReadFile(p)
 		if err != nil {
-			return h, errorf("pass sops-nix's manifest (the module writes one) or a JSON array of secrets", "cannot read --expect: %v", err)
+			return h, errorf("pass sops-nix's manifest (config.system.build.sops-nix-manifest) or a JSON array of secrets", "cannot read --expect: %v", err)
 		}
-		if h.Expect, err = hostcheck.ParseManifest(data); err != nil {
-			return h, errorf("pass sops-nix's manifest (the module writes one) or a JSON array of secrets", "--expect %s: %v", opts.expect, err)
+		m, err := hostcheck.ParseManifest(data)
+		if err != nil {
+			return h, errorf("pass sops-nix's manifest (config.system.build.sops-nix-manifest) or a JSON array of secrets", "--expect %s: %v", p, err)
 		}
+		h.Expect = append(h.Expect, m)
 	}
 	h.Audit, err = opts.audit(ctx)
 	return h, err

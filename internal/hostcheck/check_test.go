@@ -104,11 +104,18 @@ func TestMissingHostKey(t *testing.T) {
 func TestKeyFileOptional(t *testing.T) {
 	h := newHost(t)
 	os.Remove(h.path("/var/lib/sops-nix/key.txt"))
-	rep := run(t, h.opts())
-	want(t, rep, nil)
 	o := h.opts()
+	o.Expect[0].AgeKeyFile = "" // sops.age.keyFile unset
+	want(t, run(t, o), nil)
 	o.KeyFile, o.KeyFileSet = DefaultKeyFile, true
 	want(t, run(t, o), map[string]Status{"HC003": Fail})
+	// sops-install-secrets stops when the key file its manifest names
+	// cannot be read: every secret is lost.
+	rep := run(t, h.opts())
+	want(t, rep, map[string]Status{"HC003": Fail})
+	if d := get(t, rep, "HC003").Details; len(d) != 1 || !strings.Contains(d[0], "/var/lib/sops-nix/key.txt") {
+		t.Errorf("HC003 %q", d)
+	}
 }
 
 func TestRSAOnlyHost(t *testing.T) {
@@ -187,7 +194,7 @@ func TestSecretOwnerByNumericID(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := h.opts()
-	o.Expect = m
+	o.Expect = []*Manifest{m}
 	rep := run(t, o)
 	want(t, rep, map[string]Status{"HC009": Fail})
 	if d := get(t, rep, "HC009").Details; len(d) != 1 || !strings.Contains(d[0], "want "+itoa(other)+":") {

@@ -15,11 +15,12 @@ type Options struct {
 	// RootUID is the uid that must own the host's keys: 0, or the owner
 	// of Root when a prepared image is checked as an ordinary user.
 	RootUID int
-	// SSHKeyPaths are the SSH host keys sops-nix converts (default
-	// DefaultSSHKey).
+	// SSHKeyPaths are the SSH host keys sops-nix converts (default: the
+	// manifests' ageSshKeyPaths, else DefaultSSHKey).
 	SSHKeyPaths []string
-	// KeyFile is the age key file (default DefaultKeyFile). KeyFileSet
-	// makes a missing key file a failure rather than a note.
+	// KeyFile is the age key file (default: the manifests' ageKeyFile,
+	// else DefaultKeyFile). KeyFileSet makes a missing key file a failure
+	// rather than a note; a key file from a manifest sets it.
 	KeyFile    string
 	KeyFileSet bool
 	// Registered are the recipients a repository lists (from --repo or
@@ -27,8 +28,9 @@ type Options struct {
 	// names where they came from, for messages.
 	Registered     []Registered
 	RegisteredFrom string
-	// Expect is the sops-nix manifest of --expect, or nil.
-	Expect *Manifest
+	// Expect are the sops-nix manifests of --expect (manifest.json and
+	// manifest-for-users.json), none without it.
+	Expect []*Manifest
 	// User is the user whose ~/.config/sops/age/keys.txt is checked.
 	User string
 	// Fix repairs modes and owners.
@@ -43,6 +45,9 @@ type Options struct {
 	// repairs only for them); the others still run, as later checks
 	// depend on earlier ones.
 	Only []string
+
+	// noSSHKeys: the manifests say sops-nix uses no SSH host key.
+	noSSHKeys bool
 }
 
 // fixAction is one repair --fix may make: a mode, an owner, or both.
@@ -75,7 +80,8 @@ func Run(opts Options) (*Report, error) {
 	if st, err := os.Stat(opts.Root); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("the root %s is not a folder", opts.Root)
 	}
-	if len(opts.SSHKeyPaths) == 0 {
+	opts.keysFromManifests()
+	if len(opts.SSHKeyPaths) == 0 && !opts.noSSHKeys {
 		opts.SSHKeyPaths = []string{DefaultSSHKey}
 	}
 	if opts.KeyFile == "" {

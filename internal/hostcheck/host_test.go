@@ -155,7 +155,7 @@ func (h *host) opts() Options {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	return Options{Root: h.dir, RootUID: os.Getuid(), Expect: m, User: "rain",
+	return Options{Root: h.dir, RootUID: os.Getuid(), Expect: []*Manifest{m}, User: "rain",
 		Now: time.Now()}
 }
 

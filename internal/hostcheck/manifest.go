@@ -20,6 +20,11 @@ const (
 	DefaultSymlinkPath = "/run/secrets"
 	// DefaultMountPoint holds sops-nix's generations /run/secrets.d/N.
 	DefaultMountPoint = "/run/secrets.d"
+	// ForUsersSymlinkPath and ForUsersMountPoint are where sops-nix
+	// installs the neededForUsers secrets (user passwords), before users
+	// are created, from its second manifest (manifest-for-users.json).
+	ForUsersSymlinkPath = "/run/secrets-for-users"
+	ForUsersMountPoint  = "/run/secrets-for-users.d"
 	// renderedSubdir holds sops-nix templates inside a generation.
 	renderedSubdir = "rendered"
 )
@@ -38,24 +43,35 @@ type Secret struct {
 	Format   string  `json:"format,omitempty"`
 	// Mode is an octal string, "0400" when empty (sops-nix's default).
 	Mode string `json:"mode,omitempty"`
+	// NeededForUsers is set in config.sops.secrets (not in a manifest,
+	// which sops-nix splits instead): the secret is installed under
+	// /run/secrets-for-users.
+	NeededForUsers bool `json:"neededForUsers,omitempty"`
 	// Template is true for an entry of the manifest's templates.
 	Template bool `json:"-"`
 }
 
-// Manifest is the part of sops-nix's manifest the checks use.
+// Manifest is the part of sops-nix's manifest the checks use: what
+// sops-install-secrets reads (its `manifest` struct), less the fields
+// about decryption (gnupg, logging, placeholders, keepGenerations).
 type Manifest struct {
 	Secrets           []Secret `json:"secrets"`
 	Templates         []Secret `json:"templates"`
 	SecretsMountPoint string   `json:"secretsMountPoint"`
 	SymlinkPath       string   `json:"symlinkPath"`
-	AgeKeyFile        string   `json:"ageKeyFile"`
-	AgeSSHKeyPaths    []string `json:"ageSshKeyPaths"`
+	// AgeKeyFile and AgeSSHKeyPaths are the keys sops-nix decrypts with
+	// (sops.age.keyFile, sops.age.sshKeyPaths); the checks use them when
+	// --key-file and --ssh-key are not given. AgeSSHKeyPaths is nil when
+	// the file does not say (a secrets array), empty when it says none.
+	AgeKeyFile     string   `json:"ageKeyFile"`
+	AgeSSHKeyPaths []string `json:"ageSshKeyPaths"`
 }
 
 // ParseManifest reads what --expect takes: sops-nix's manifest JSON as it
-// is, its `secrets` array alone, or an object of secrets by name (what
-// builtins.toJSON config.sops.secrets gives). Defaults are filled in:
-// mount point, link path, each secret's path and mode.
+// is (manifest.json, or manifest-for-users.json of the neededForUsers
+// secrets), its `secrets` array alone, or an object of secrets by name
+// (what builtins.toJSON config.sops.secrets gives). Defaults are filled
+// in: mount point, link path, each secret's path and mode.
 func ParseManifest(data []byte) (*Manifest, error) {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
@@ -138,7 +154,11 @@ func (m *Manifest) fillDefaults() error {
 		m.SymlinkPath = DefaultSymlinkPath
 	}
 	for i := range m.Secrets {
-		if err := m.Secrets[i].fill(m.SymlinkPath); err != nil {
+		link := m.SymlinkPath
+		if m.Secrets[i].NeededForUsers && link == DefaultSymlinkPath {
+			link = ForUsersSymlinkPath
+		}
+		if err := m.Secrets[i].fill(link); err != nil {
 			return err
 		}
 	}
@@ -182,9 +202,4 @@ func (s *Secret) fileMode() (fs.FileMode, error) {
 		return 0, fmt.Errorf("secret %s: mode %q is not an octal mode", s.Name, s.Mode)
 	}
 	return fs.FileMode(v), nil
-}
-
-// all returns secrets then templates.
-func (m *Manifest) all() []Secret {
-	return append(append([]Secret(nil), m.Secrets...), m.Templates...)
 }

@@ -8,57 +8,56 @@ import (
 	"path"
 	"path/filepath"
 	"strconv"
+	"strings"
 )
 
-// links returns the link path and mount point the checks use.
-func (c *checker) links() (link, mount string) {
-	if c.opts.Expect != nil {
-		return c.opts.Expect.SymlinkPath, c.opts.Expect.SecretsMountPoint
-	}
-	return DefaultSymlinkPath, DefaultMountPoint
-}
-
-// checkSecretsLink is HC007: /run/secrets a link into the current
-// /run/secrets.d/N generation, no half-installed generation beyond it,
-// and (without --expect) not empty.
+// checkSecretsLink is HC007: each link sops-nix installs (/run/secrets,
+// and /run/secrets-for-users when neededForUsers secrets are expected) a
+// link into the current generation of its mount point, no half-installed
+// generation beyond it, and (without --expect) not empty.
 func checkSecretsLink(c *checker) (Result, []fixAction) {
 	res := result("HC007", "secrets-link")
-	link, mount := c.links()
-	res.Hint = "look at the activation log ('journalctl -u sops-install-secrets' or the switch output): one secret that cannot be decrypted aborts them all"
-	f, err := c.root.lstat(link)
-	if err != nil && c.opts.Expect != nil && len(c.opts.Expect.all()) == 0 {
-		res.Message = "no secret expected, and none installed"
+	var msgs []string
+	for _, t := range c.trees() {
+		msgs = append(msgs, c.checkTreeLink(&res, t))
+	}
+	if res.Status == OK {
+		res.Message = strings.Join(msgs, "; ")
 		return res, nil
 	}
+	res.Message = "the secrets sops-nix installs are not in a sound state"
+	res.Hint = "look at the activation log ('journalctl -u sops-install-secrets' or the switch output): one secret that cannot be decrypted aborts them all"
+	return res, nil
+}
+
+// checkTreeLink checks one link and returns what it found, for the
+// message when all is well.
+func (c *checker) checkTreeLink(res *Result, t tree) string {
+	f, err := c.root.lstat(t.link)
+	if err != nil && len(c.opts.Expect) > 0 && len(t.secrets) == 0 {
+		return "no secret expected in " + t.link + ", and none installed"
+	}
 	if err != nil {
-		res.problem(Fail, fmt.Sprintf("%s: %s", link, errText(err)))
-		res.Message = "no " + link + ": sops-nix has not installed any secret"
-		return res, nil
+		res.problem(Fail, fmt.Sprintf("%s: %s", t.link, errText(err)))
+		return ""
 	}
 	var gen int64 = -1
 	if f.info.Mode()&fs.ModeSymlink == 0 {
-		res.problem(Warn, fmt.Sprintf("%s is not a symbolic link into %s/N", link, mount))
+		res.problem(Warn, fmt.Sprintf("%s is not a symbolic link into %s/N", t.link, t.mount))
 	} else {
-		gen = c.checkGeneration(&res, f, mount)
+		gen = c.checkGeneration(res, f, t.mount)
 	}
-	if c.opts.Expect == nil {
-		n := c.countFiles(link)
+	if len(c.opts.Expect) == 0 {
+		n := c.countFiles(t.link)
 		c.rep.SecretsPresent = n
 		if n == 0 {
-			res.problem(Fail, link+" holds no secret")
+			res.problem(Fail, t.link+" holds no secret")
 		}
 	}
-	switch {
-	case res.Status == OK && gen >= 0:
-		res.Message = fmt.Sprintf("%s → %s/%d, the current generation", link, mount, gen)
-		res.Hint = ""
-	case res.Status == OK:
-		res.Message = link + " is populated"
-		res.Hint = ""
-	default:
-		res.Message = "the secrets sops-nix installs are not in a sound state"
+	if gen >= 0 {
+		return fmt.Sprintf("%s → %s/%d, the current generation", t.link, t.mount, gen)
 	}
-	return res, nil
+	return t.link + " is populated"
 }
 
 // checkGeneration checks the link's target and the generations beside
@@ -126,32 +125,33 @@ func (c *checker) countFiles(dir string) int {
 // checkSecretsPresent is HC008: each --expect secret installed.
 func checkSecretsPresent(c *checker) (Result, []fixAction) {
 	res := result("HC008", "secrets-present")
-	if c.opts.Expect == nil {
+	if len(c.opts.Expect) == 0 {
 		res.skip("not checked: pass --expect with sops-nix's manifest")
 		return res, nil
 	}
-	all := c.opts.Expect.all()
-	c.rep.SecretsExpected = len(all)
-	present := 0
-	for _, s := range all {
-		if err := c.secretPresent(s); err != nil {
-			res.problem(Fail, err.Error())
-			continue
+	expected, present := c.expected(), 0
+	c.rep.SecretsExpected = expected
+	for _, t := range c.trees() {
+		for _, s := range t.secrets {
+			if err := c.secretPresent(s, t.link); err != nil {
+				res.problem(Fail, err.Error())
+				continue
+			}
+			present++
 		}
-		present++
 	}
 	c.rep.SecretsPresent = present
-	res.Message = fmt.Sprintf("%d of %d secret(s) installed", present, len(all))
+	res.Message = fmt.Sprintf("%d of %d secret(s) installed", present, expected)
 	if res.Status != OK {
 		res.Hint = "redeploy ('nixos-rebuild switch') and read the activation log; a secret the host cannot decrypt stops every secret (check HC006)"
 	}
 	return res, nil
 }
 
-// secretPresent checks one secret: its file in the current generation,
-// and its path when that is elsewhere (sops-nix links it there).
-func (c *checker) secretPresent(s Secret) error {
-	link, _ := c.links()
+// secretPresent checks one secret: its file in the current generation
+// under link, and its path when that is elsewhere (sops-nix links it
+// there).
+func (c *checker) secretPresent(s Secret, link string) error {
 	f, err := c.root.stat(s.linkPath(link))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {

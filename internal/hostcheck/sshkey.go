@@ -17,6 +17,10 @@ import (
 func checkSSHKeys(c *checker) (Result, []fixAction) {
 	res := result("HC001", "ssh-host-key")
 	c.sshRecipients = nil
+	if len(c.opts.SSHKeyPaths) == 0 {
+		res.skip("sops-nix uses no SSH host key (the manifest's ageSshKeyPaths is empty)")
+		return res, nil
+	}
 	for _, p := range c.opts.SSHKeyPaths {
 		rec, err := c.sshRecipient(p)
 		if err != nil {
