@@ -22,10 +22,13 @@
         "aarch64-darwin"
       ];
       forAll = f: nixpkgs.lib.genAttrs systems (system: f nixpkgs.legacyPackages.${system});
+      # 0.1.0-dev+<commit> (+dirty for a tree with changes), shown by
+      # `keycycle --version`.
+      version = "0.1.0-dev+${self.shortRev or self.dirtyShortRev or "dirty"}";
     in
     {
       packages = forAll (pkgs: rec {
-        keycycle = pkgs.callPackage ./nix/package.nix { };
+        keycycle = pkgs.callPackage ./nix/package.nix { inherit version; };
         default = keycycle;
       });
 
@@ -37,7 +40,8 @@
           services.keycycle.package = lib.mkDefault self.packages.${pkgs.stdenv.hostPlatform.system}.default;
         };
 
-      # A NixOS VM test; not run by keycycle's CI (no KVM, no Nix store).
+      # A NixOS VM test (nix/tests/host-check.nix): `nix flake check` on a
+      # machine with KVM. keycycle's CI evaluates its node instead.
       checks.x86_64-linux.host-check = nixpkgs.legacyPackages.x86_64-linux.testers.runNixOSTest (
         import ./nix/tests/host-check.nix { inherit self sops-nix; }
       );

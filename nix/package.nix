@@ -1,18 +1,25 @@
 # The keycycle binary, built from this repository with buildGoModule.
-{ lib, buildGoModule }:
+{
+  lib,
+  buildGoModule,
+  # flake.nix passes the commit: 0.1.0-dev+<rev>.
+  version ? "0.1.0-dev",
+}:
 buildGoModule {
   pname = "keycycle";
-  version = "0.1.0-dev";
+  inherit version;
   src = lib.cleanSource ../.;
-  # Placeholder: the first `nix build` fails and prints the real hash to
-  # put here (see docs/host.md). go.mod asks for Go 1.26: use a nixpkgs
-  # whose buildGoModule has it.
-  vendorHash = lib.fakeHash;
+  # The NAR hash of `go mod vendor`'s output (sops, a tool dependency of
+  # go.mod, included). nix/vendorhash_test.go recomputes it from go.mod,
+  # go.sum and the imports, and fails with the new value when they change.
+  vendorHash = "sha256-cCAnRW1Z2stNNxLWKIfU9Uy1eUqaLwX1omhrWPml2NI=";
   subPackages = [ "cmd/keycycle" ];
   env.CGO_ENABLED = 0;
+  # `keycycle --version` prints it.
   ldflags = [
     "-s"
     "-w"
+    "-X github.com/keycycle/keycycle/internal/cli.version=${version}"
   ];
   # The tests need the shared corpus and the sops binary: CI runs them.
   doCheck = false;

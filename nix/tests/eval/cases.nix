@@ -2,8 +2,7 @@
 # sops-nix's module (lib.nix); nix/eval_test.go asserts on the facts.
 #   nix-instantiate --eval --strict --json nix/tests/eval/cases.nix \
 #     --arg vendor ../shared/vendor -A ok.key-file
-# `ok` cases evaluate; each of `fail` must stop evaluation with an error
-# the test names.
+# Every `ok` case evaluates; its failed assertions are among its facts.
 { vendor }:
 let
   h = import ./lib.nix { inherit vendor; };
@@ -140,6 +139,28 @@ in
         sops.secrets.alice-password.neededForUsers = true;
         services.keycycle.audit.enable = true;
       }
+    ];
+    # A key file elsewhere, every kind of secret: its manifests are
+    # internal/hostcheck/testdata/sops-nix/*.json.
+    persist = ok [
+      base
+      alice
+      (
+        { config, ... }:
+        {
+          sops.age.keyFile = "/persist/sops/key.txt";
+          sops.age.sshKeyPaths = [ "/etc/ssh/ssh_host_ed25519_key" ];
+          sops.secrets."app/token" = {
+            owner = "alice";
+            mode = "0440";
+          };
+          sops.secrets.alice-password.neededForUsers = true;
+          sops.templates."app.env" = {
+            content = "TOKEN=${config.sops.placeholder."app/token"}";
+            owner = "alice";
+          };
+        }
+      )
     ];
     metrics = ok [
       base
