@@ -5,7 +5,9 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -123,11 +125,17 @@ func newHostKey() (*hostKey, error) {
 
 // write puts the key pair under DIR/etc/ssh (or DIR/persist/etc/ssh),
 // laid out for 'nixos-anywhere --extra-files DIR': the private key
-// O_EXCL 0600, the public key 0644.
+// O_EXCL 0600, the public key 0644, and the folders keycycle creates 0755
+// whatever the umask, since nixos-anywhere copies DIR with its modes
+// (tar -p) onto the new host's /, /etc and /etc/ssh.
 func (k *hostKey) write(dir string, persist bool) error {
-	sshDir := filepath.Join(dir, "etc", "ssh")
+	sub := []string{"etc", "ssh"}
 	if persist {
-		sshDir = filepath.Join(dir, "persist", "etc", "ssh")
+		sub = append([]string{"persist"}, sub...)
+	}
+	sshDir := filepath.Join(append([]string{dir}, sub...)...)
+	if err := mkdirPublic(dir, sub); err != nil {
+		return errorf("pick a --new-ssh-key folder you can write to", "%v", err)
 	}
 	keyPath := filepath.Join(sshDir, "ssh_host_ed25519_key")
 	if err := fsutil.WriteNewPrivate(keyPath, k.private); err != nil {
@@ -136,11 +144,41 @@ func (k *hostKey) write(dir string, persist bool) error {
 	return fsutil.WriteFileAtomic(keyPath+".pub", k.public, 0o644)
 }
 
+// mkdirPublic creates dir and the folders sub below it that are missing,
+// mode 0755 (chmod after mkdir: the umask does not narrow them). Folders
+// that exist are left as they are.
+func mkdirPublic(dir string, sub []string) error {
+	p := dir
+	for i := 0; i <= len(sub); i++ {
+		if i > 0 {
+			p = filepath.Join(p, sub[i-1])
+		}
+		err := os.Mkdir(p, 0o755)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := os.Chmod(p, 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func newSSHKeyNote(dir string, persist bool) string {
 	sub := "etc/ssh"
 	if persist {
 		sub = "persist/etc/ssh"
 	}
-	return fmt.Sprintf("host key written to %s; install with: nixos-anywhere --extra-files %s …",
+	note := fmt.Sprintf("host key written to %s; install with: nixos-anywhere --extra-files %s …",
 		filepath.Join(dir, sub, "ssh_host_ed25519_key"), strings.TrimSuffix(dir, "/"))
+	// nixos-anywhere gives / the folder's own mode: a 0700 folder (mktemp
+	// -d makes one) would lock every user out of the new host's /.
+	if st, err := os.Stat(dir); err == nil && st.Mode().Perm()&0o055 != 0o055 {
+		note += fmt.Sprintf("\nnote: %s has mode %04o, and nixos-anywhere gives the new host's / that mode: run 'chmod 755 %s' first",
+			dir, st.Mode().Perm(), dir)
+	}
+	return note
 }
