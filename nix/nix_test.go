@@ -69,7 +69,9 @@ func evalJSON(t *testing.T, expr string, v any) {
 func evalRaw(t *testing.T, expr string) ([]byte, error) {
 	t.Helper()
 	bin := needNix(t, "nix-instantiate")
-	cmd := exec.Command(bin, "--eval", "--strict", "--json", "--expr", expr)
+	// The dummy store: nothing is built or written, and no Nix state is
+	// needed (a user other than root can run it).
+	cmd := exec.Command(bin, "--store", "dummy://", "--eval", "--strict", "--json", "--expr", expr)
 	cmd.Env = nixEnv()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

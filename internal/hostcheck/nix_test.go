@@ -36,7 +36,7 @@ func TestNixFilesParse(t *testing.T) {
 		t.Fatalf("found only %d .nix files: %v", len(files), files)
 	}
 	for _, f := range files {
-		out, err := exec.Command(bin, "--parse", f).CombinedOutput()
+		out, err := exec.Command(bin, "--store", "dummy://", "--parse", f).CombinedOutput()
 		if err != nil {
 			t.Errorf("%s: %v\n%s", f, err, out)
 		}
