@@ -121,7 +121,7 @@ func unknownSubcommand(c *cobra.Command, args []string) error {
 	if s := c.SuggestionsFor(args[0]); len(s) > 0 {
 		hint = "did you mean '" + c.CommandPath() + " " + s[0] + "'?"
 	}
-	return errorf(hint, "unknown command %q for '%s'", args[0], c.CommandPath())
+	return errorf(hint, "unknown command %q for %q", args[0], c.CommandPath())
 }
 
 // exactArgs and friends wrap cobra's validators so that wrong arguments
