@@ -29,7 +29,7 @@ const defaultLockTimeout = 30 * time.Second
 
 func newAuditCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "audit (log | verify | note)",
+		Use:   "audit",
 		Short: "Show and check the hash-chained log of every change made to the repository",
 		Long: `Every keycycle command that changes files appends one line to
 .keycycle/audit.log: when (UTC), who (user@host), the command line, the
@@ -59,7 +59,7 @@ type auditLogOptions struct {
 func newAuditLogCmd(e *env) *cobra.Command {
 	opts := &auditLogOptions{}
 	cmd := &cobra.Command{
-		Use:   "log [--repo DIR] [--format text|json] [--last N] [--head]",
+		Use:   "log",
 		Short: "Show the audit log, oldest entry first",
 		Long: `Log prints the repository's audit log, oldest entry first: seq, time (UTC),
 who, the command, then "+" for each recipient added, "-" for each one
@@ -82,8 +82,8 @@ such, and 'keycycle audit verify' says what happened to it.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.repo, "repo", "", "`DIR` holding .sops.yaml (default: the nearest one upward)")
-	f.StringVar(&opts.format, "format", "text", "output `FORMAT`: text|json")
+	repoFlag(cmd, &opts.repo)
+	formatFlag(cmd, &opts.format, "text", "json")
 	f.BoolVar(&opts.head, "head", false, "print only the hash of the last line")
 	f.IntVar(&opts.last, "last", 0, "show only the last `N` entries (0: all)")
 	return cmd
@@ -98,9 +98,6 @@ type auditLogJSON struct {
 }
 
 func runAuditLog(ctx context.Context, opts *auditLogOptions, out io.Writer, args []string) error {
-	if err := checkFormat(opts.format, "text", "json"); err != nil {
-		return err
-	}
 	if opts.last < 0 {
 		return errorf("give a count of entries, or 0 for all", "--last %d is negative", opts.last)
 	}
@@ -168,7 +165,7 @@ type auditVerifyOptions struct {
 func newAuditVerifyCmd(e *env) *cobra.Command {
 	opts := &auditVerifyOptions{}
 	cmd := &cobra.Command{
-		Use:   "verify [--repo DIR] [--format text|json] [--expect-head HASH]",
+		Use:   "verify",
 		Short: "Check that no line of the audit log was edited, removed, inserted or moved",
 		Long: `Verify checks that the audit log is the one keycycle wrote: every line a
 valid entry that carries the hash of the line before it and the next seq.
@@ -200,8 +197,8 @@ Exit 0 when the log is intact, 1 when it is not, 2 when there is no log.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.repo, "repo", "", "`DIR` holding .sops.yaml (default: the nearest one upward)")
-	f.StringVar(&opts.format, "format", "text", "output `FORMAT`: text|json")
+	repoFlag(cmd, &opts.repo)
+	formatFlag(cmd, &opts.format, "text", "json")
 	f.StringVar(&opts.expectHead, "expect-head", "", "fail unless the line with this `HASH` ('audit log --head') is in the log")
 	return cmd
 }
@@ -216,9 +213,6 @@ type auditVerifyJSON struct {
 }
 
 func runAuditVerify(ctx context.Context, opts *auditVerifyOptions, out io.Writer, args []string) error {
-	if err := checkFormat(opts.format, "text", "json"); err != nil {
-		return err
-	}
 	anchor := audit.NormalizeHash(opts.expectHead)
 	if anchor != "" && !audit.ValidHash(anchor) {
 		return errorf("give the 64 hex digits 'keycycle audit log --head' printed", "--expect-head %q is not a line hash", opts.expectHead)
@@ -300,7 +294,7 @@ type auditNoteOptions struct {
 func newAuditNoteCmd(e *env) *cobra.Command {
 	opts := &auditNoteOptions{mutateFlags: mutateFlags{noExclude: true}}
 	cmd := &cobra.Command{
-		Use:   "note MESSAGE [--file PATH]... [--repo DIR] [--dry-run] [--commit]",
+		Use:   "note MESSAGE",
 		Short: "Record a change made by hand in the audit log",
 		Long: `Note appends an entry to the audit log for a change keycycle did not make:
 a secret value changed with 'sops edit', a key rotated by hand, an access

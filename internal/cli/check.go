@@ -25,7 +25,7 @@ type checkOptions struct {
 func newCheckCmd(e *env) *cobra.Command {
 	opts := &checkOptions{}
 	cmd := &cobra.Command{
-		Use:   "check [--repo DIR] [--format text|json|github|sarif] [--strict]",
+		Use:   "check",
 		Short: "Lint .sops.yaml and every encrypted file against it, offline",
 		Long: `Check reads .sops.yaml and every file a creation rule matches or that
 carries sops metadata, and reports what is wrong. It needs no private key:
@@ -61,8 +61,8 @@ code scanning.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.repo, "repo", "", "the secrets repository (default: the nearest folder upward holding .sops.yaml)")
-	f.StringVar(&opts.format, "format", "text", "output format: text, json, github or sarif")
+	repoFlag(cmd, &opts.repo)
+	formatFlag(cmd, &opts.format, "text", "json", "github", "sarif")
 	f.StringVar(&opts.asOf, "as-of", "", "measure key ages at this date (2006-01-02 or RFC 3339) instead of now")
 	f.BoolVar(&opts.strict, "strict", false, "exit 1 on warnings too")
 	f.StringArrayVar(&opts.exclude, "exclude", nil, "glob of files to leave out (repeatable), matched on the relative path or the name")
@@ -71,9 +71,6 @@ code scanning.`,
 }
 
 func runCheck(ctx context.Context, opts *checkOptions, out io.Writer, args []string) error {
-	if err := checkFormat(opts.format, "text", "json", "github", "sarif"); err != nil {
-		return err
-	}
 	now, err := asOf(opts.asOf)
 	if err != nil {
 		return err

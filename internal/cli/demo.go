@@ -24,7 +24,7 @@ type demoOptions struct {
 func newDemoCmd(e *env) *cobra.Command {
 	opts := &demoOptions{}
 	cmd := &cobra.Command{
-		Use:   "demo [--dir DIR] [--keep]",
+		Use:   "demo",
 		Short: "Build a throwaway secrets repository and show check, inventory and a key rotation on it",
 		Long: `Demo builds a small nix-secrets repository in a temporary folder — three
 hosts, two users, sops/shared.yaml and one file per host, really encrypted

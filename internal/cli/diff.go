@@ -48,8 +48,8 @@ every removal).`,
 			return runDiff(cmd.Context(), opts, e.stdout, args)
 		},
 	}
-	cmd.Flags().StringVar(&opts.repo, "repo", "", "the secrets repository (default: the nearest folder upward holding .sops.yaml)")
-	cmd.Flags().StringVar(&opts.format, "format", "text", "output format: text or json")
+	repoFlag(cmd, &opts.repo)
+	formatFlag(cmd, &opts.format, "text", "json")
 	cmd.Flags().StringArrayVar(&opts.exclude, "exclude", nil, "glob of files to leave out (repeatable)")
 	return cmd
 }

@@ -53,7 +53,7 @@ type hostAddOptions struct {
 func newHostAddCmd(e *env) *cobra.Command {
 	opts := &hostAddOptions{}
 	cmd := &cobra.Command{
-		Use:   "add NAME (--ssh-pubkey FILE | --ssh-keyscan ADDR[:PORT] | --age RECIPIENT | --new-ssh-key DIR)",
+		Use:   "add NAME",
 		Short: "Register a host: its key, its per-host rule, the shared rules, its file",
 		Long: `Host add does what the bootstrap helpers did by hand:
   1. converts the host's SSH ed25519 key to its age recipient (ssh-to-age),

@@ -74,7 +74,7 @@ root. docs/host.md says what each check means and what to do.`,
 	f.StringArrayVar(&opts.expect, "expect", nil, "sops-nix manifest JSON (or its secrets array) of the secrets to find; repeat for manifest-for-users.json")
 	f.StringVar(&opts.user, "user", "", "also check this user's ~/.config/sops/age/keys.txt")
 	f.BoolVar(&opts.fix, "fix", false, "repair modes and owners, and say what changed")
-	f.StringVar(&opts.format, "format", "text", "output format: text or json")
+	formatFlag(cmd, &opts.format, "text", "json")
 	f.StringVar(&opts.metrics, "metrics", "", "write Prometheus metrics to this file (node_exporter textfile)")
 	f.StringVar(&opts.maxKeyAge, "max-key-age", "", "warn when the key file is older (e.g. 90d, 2160h)")
 	f.StringVar(&opts.auditLog, "audit-log", "", "'ausearch --raw' output to summarise (default: run ausearch when present)")
@@ -84,9 +84,6 @@ root. docs/host.md says what each check means and what to do.`,
 }
 
 func runHostCheck(ctx context.Context, opts *hostCheckOptions, out io.Writer, _ []string) error {
-	if err := checkFormat(opts.format, "text", "json"); err != nil {
-		return err
-	}
 	hopts, err := opts.build(ctx)
 	if err != nil {
 		return err

@@ -62,7 +62,7 @@ func newHostKeygenCmd(e *env) *cobra.Command {
 	var out string
 	var reuse bool
 	cmd := &cobra.Command{
-		Use:   "keygen [--out PATH] [--reuse]",
+		Use:   "keygen",
 		Short: "Make a new age key on this host for a rotation; print only its recipient",
 		Long: `Host keygen makes a new age identity on the host, so that the private key
 never leaves it: the file is created 0600 (never overwriting one) and only
@@ -108,7 +108,7 @@ func newHostVerifyCmd(e *env) *cobra.Command {
 	h := &hostKeyFlags{}
 	v := &verifyFlags{}
 	cmd := &cobra.Command{
-		Use:   "verify [--key PATH] [--recipient AGE1…] [--sops-nix-keys PATH] [--name FILE] < FILE",
+		Use:   "verify < FILE",
 		Short: "Prove that one key alone opens the sops file on stdin (prints ok or fail)",
 		Long: `Host verify reads a sops-encrypted file on stdin and proves that the key
 file (--key, or the host's key file) alone opens it: the data key is
@@ -248,7 +248,7 @@ func newHostInstallKeyCmd(e *env) *cobra.Command {
 	h := &hostKeyFlags{}
 	var from string
 	cmd := &cobra.Command{
-		Use:   "install-key [--from PATH] [--key-file PATH]",
+		Use:   "install-key",
 		Short: "Make a new key the host's key file, keeping the previous one for rollback",
 		Long: `Host install-key swaps the key file sops-nix reads for the key at --from
 (default: the key 'host keygen' staged, KEY` + hostkey.StagedSuffix + `). The previous key is
@@ -286,7 +286,7 @@ func newHostRestoreKeyCmd(e *env) *cobra.Command {
 	h := &hostKeyFlags{}
 	var from string
 	cmd := &cobra.Command{
-		Use:   "restore-key [--key-file PATH]",
+		Use:   "restore-key",
 		Short: "Put back the key install-key replaced (rollback of a rotation)",
 		Long: `Host restore-key undoes 'host install-key': the kept previous key becomes
 the key file again (or the key file is removed when there was none), and
@@ -321,7 +321,7 @@ undo it changes nothing. It prints the recipient of the key file.`,
 func newHostRetireKeyCmd(e *env) *cobra.Command {
 	h := &hostKeyFlags{}
 	cmd := &cobra.Command{
-		Use:   "retire-key [--key-file PATH]",
+		Use:   "retire-key",
 		Short: "Delete the previous key kept for rollback, once a rotation is done",
 		Args:  argsHint(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {

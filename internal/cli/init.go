@@ -27,7 +27,7 @@ type initOptions struct {
 func newInitCmd(e *env) *cobra.Command {
 	opts := &initOptions{}
 	cmd := &cobra.Command{
-		Use:   "init [--repo DIR] [--force] [--dry-run]",
+		Use:   "init",
 		Short: "Adopt an existing secrets repository: write .keycycle/keys.yaml and a keycycle.yaml skeleton",
 		Long: `Init reads .sops.yaml and records every key in .keycycle/keys.yaml: its
 kind (host, user, admin, backup), guessed from the keys: groups and the

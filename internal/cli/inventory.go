@@ -20,7 +20,7 @@ type inventoryOptions struct {
 func newInventoryCmd(e *env) *cobra.Command {
 	opts := &inventoryOptions{}
 	cmd := &cobra.Command{
-		Use:   "inventory [--repo DIR] [--format table|json|dot|mermaid]",
+		Use:   "inventory",
 		Short: "Show who can decrypt what: every key and the files × keys access matrix",
 		Long: `Inventory lists every key of the secrets repository and which files each
 one can decrypt. It needs no private key: recipients are plaintext in sops
@@ -64,17 +64,14 @@ Inventory reports; it does not judge: it exits 0 whatever it shows (see
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.repo, "repo", "", "`DIR` holding .sops.yaml (default: the nearest one upward)")
-	f.StringVar(&opts.format, "format", "table", "output `FORMAT`: table|json|dot|mermaid")
+	repoFlag(cmd, &opts.repo)
+	formatFlag(cmd, &opts.format, "table", "json", "dot", "mermaid")
 	f.StringArrayVar(&opts.exclude, "exclude", nil, "leave out files matching `GLOB` (path or name; repeatable)")
 	f.StringVar(&opts.asOf, "as-of", "", "key ages at this date (2006-01-02 or RFC 3339) instead of now")
 	return cmd
 }
 
 func runInventory(ctx context.Context, opts *inventoryOptions, out io.Writer, args []string) error {
-	if err := checkFormat(opts.format, "table", "json", "dot", "mermaid"); err != nil {
-		return err
-	}
 	r, err := loadRepo(ctx, opts.repo, opts.exclude)
 	if err != nil {
 		return err

@@ -23,7 +23,7 @@ type keygenOptions struct {
 func newKeygenCmd(e *env) *cobra.Command {
 	opts := &keygenOptions{stderr: e.stderr}
 	cmd := &cobra.Command{
-		Use:   "keygen [-o FILE]",
+		Use:   "keygen",
 		Short: "Generate an age identity (X25519 key pair)",
 		Long: `keygen generates a new age X25519 identity in the age-keygen format
 ("# created: …", "# public key: age1…", then the AGE-SECRET-KEY-1… line).

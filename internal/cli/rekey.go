@@ -26,7 +26,7 @@ type rekeyOptions struct {
 func newRekeyCmd(e *env) *cobra.Command {
 	opts := &rekeyOptions{}
 	cmd := &cobra.Command{
-		Use:   "rekey [FILE...] [--dry-run] [--rotate-data-key]",
+		Use:   "rekey [FILE...]",
 		Short: "Make every secrets file carry exactly the recipients its creation rule wants",
 		Long: `Rekey does for every secrets file (or the FILEs named) what 'sops updatekeys -y'
 does for one: it sets the recipients its creation rule in .sops.yaml wants.

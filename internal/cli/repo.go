@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 
@@ -54,16 +53,6 @@ func loadRepo(ctx context.Context, repoFlag string, exclude []string) (*repo.Rep
 		return nil, errorf("check that the folder is readable", "cannot read the repository at %s: %v", filepath.Dir(cfg), err)
 	}
 	return r, nil
-}
-
-// checkFormat validates a --format value against the allowed ones.
-func checkFormat(got string, allowed ...string) error {
-	for _, a := range allowed {
-		if got == a {
-			return nil
-		}
-	}
-	return errorf(fmt.Sprintf("use one of: %v", allowed), "unknown --format %q", got)
 }
 
 // relToWD is p relative to the working directory when it lies below it

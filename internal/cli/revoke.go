@@ -27,7 +27,7 @@ type hostRemoveOptions struct {
 func newHostRemoveCmd(e *env) *cobra.Command {
 	opts := &hostRemoveOptions{}
 	cmd := &cobra.Command{
-		Use:   "remove NAME [--keep-file] [--dry-run]",
+		Use:   "remove NAME",
 		Short: "Revoke a host: out of every rule and keys:, its files re-keyed with new data keys",
 		Long: `Host remove decommissions a host. It removes &NAME and the host's user keys
 (&USER_NAME) from keys: and from every rule, removes the host's own rule
@@ -124,7 +124,7 @@ func newUserCmd(e *env) *cobra.Command {
 func newUserAddCmd(e *env) *cobra.Command {
 	opts := &userOptions{}
 	cmd := &cobra.Command{
-		Use:   "add NAME --age RECIPIENT [--host HOST]",
+		Use:   "add NAME",
 		Short: "Register a user key and add it to the shared rules (and a host's rule)",
 		Long: `User add puts &NAME under keys: (in the users group when there is one),
 adds *NAME to the shared rule(s) — and with --host HOST to HOST's own rule —
@@ -199,7 +199,7 @@ func runUserAdd(ctx context.Context, opts *userOptions, out io.Writer, args []st
 func newUserRemoveCmd(e *env) *cobra.Command {
 	opts := &userOptions{}
 	cmd := &cobra.Command{
-		Use:   "remove NAME [--dry-run]",
+		Use:   "remove NAME",
 		Short: "Revoke a user key: out of every rule, its files re-keyed with new data keys",
 		Long: `User remove deletes &NAME and every alias to it, gives every file the key
 could read a new data key, and lists the secrets it could read: change

@@ -74,9 +74,7 @@ Start with:
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return errorf("run '"+c.CommandPath()+" --help' for the flags it takes", "%v", err)
-	})
+	root.SetFlagErrorFunc(flagError)
 	root.SetHelpTemplate(root.HelpTemplate() + "\n" + exitCodeHelp + "\n")
 	root.AddCommand(
 		newCheckCmd(e),

@@ -288,7 +288,7 @@ func newRotateStatusCmd(e *env) *cobra.Command {
 	var repoDir, format string
 	var all bool
 	cmd := &cobra.Command{
-		Use:   "status [--all]",
+		Use:   "status",
 		Short: "List open rotations (with --all, finished and aborted ones too)",
 		Args:  argsHint(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -313,8 +313,8 @@ func newRotateStatusCmd(e *env) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&repoDir, "repo", "", "the secrets repository (default: the nearest folder upward holding .sops.yaml)")
-	f.StringVar(&format, "format", "text", "output format: text or json")
+	repoFlag(cmd, &repoDir)
+	formatFlag(cmd, &format, "text", "json")
 	f.BoolVar(&all, "all", false, "also list finished and aborted rotations")
 	return cmd
 }

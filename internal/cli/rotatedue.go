@@ -30,7 +30,7 @@ type rotateDueOptions struct {
 func newRotateDueCmd(e *env) *cobra.Command {
 	opts := &rotateDueOptions{mutateFlags: mutateFlags{noExclude: true}}
 	cmd := &cobra.Command{
-		Use:   "due [--max-parallel N]",
+		Use:   "due",
 		Short: "Rotate every key past its policy age, several hosts at a time",
 		Long: `Rotate due finds every key of .keycycle/keys.yaml that keycycle.yaml's
 policy says is overdue (with --due-soon, also those inside the warning

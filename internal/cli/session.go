@@ -50,9 +50,9 @@ func (m *mutateFlags) register(cmd *cobra.Command, e *env, formats ...string) {
 	}
 	m.formats = formats
 	f := cmd.Flags()
-	f.StringVar(&m.repo, "repo", "", "the secrets repository (default: the nearest folder upward holding .sops.yaml)")
+	repoFlag(cmd, &m.repo)
 	f.BoolVarP(&m.dryRun, "dry-run", "n", false, "print the plan and the .sops.yaml diff; write nothing, anywhere")
-	f.StringVar(&m.format, "format", formats[0], "output format: "+joinOr(formats))
+	formatFlag(cmd, &m.format, formats...)
 	if !m.noExclude {
 		f.StringArrayVar(&m.exclude, "exclude", nil, "glob of files to leave alone (repeatable)")
 	}
@@ -63,9 +63,6 @@ func (m *mutateFlags) register(cmd *cobra.Command, e *env, formats ...string) {
 	prev := cmd.PreRunE
 	cmd.PreRunE = func(c *cobra.Command, args []string) error {
 		m.command = auditCommand(c, args)
-		if err := checkFormat(m.format, m.formats...); err != nil {
-			return err
-		}
 		if m.commit && m.noCommit {
 			return errorf("choose one of them", "--commit and --no-commit contradict each other")
 		}

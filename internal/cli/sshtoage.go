@@ -37,7 +37,7 @@ type sshToAgeOptions struct {
 func newSSHToAgeCmd(e *env) *cobra.Command {
 	opts := &sshToAgeOptions{stdin: e.stdin, stderr: e.stderr}
 	cmd := &cobra.Command{
-		Use:   "ssh-to-age [--private] [FILE]",
+		Use:   "ssh-to-age [FILE]",
 		Short: "Convert OpenSSH ed25519 keys to age recipients or identities",
 		Long: `ssh-to-age converts OpenSSH ed25519 keys to age keys exactly as
 Mic92/ssh-to-age does (the converter sops-nix uses), reading FILE or, when
@@ -72,14 +72,11 @@ SSH key converted to age, so hosts need the age1… form.`,
 	f.BoolVar(&opts.private, "private-key", false, "same as --private (the ssh-to-age spelling)")
 	_ = f.MarkHidden("private-key")
 	f.StringVar(&opts.passphraseFile, "passphrase-file", "", "read the private key's passphrase from this file (default: $"+sshPassphraseEnv+")")
-	f.StringVar(&opts.format, "format", "text", "output format: text or json")
+	formatFlag(cmd, &opts.format, "text", "json")
 	return cmd
 }
 
 func runSSHToAge(_ context.Context, opts *sshToAgeOptions, out io.Writer, args []string) error {
-	if err := checkFormat(opts.format, "text", "json"); err != nil {
-		return err
-	}
 	if opts.passphraseFile != "" && !opts.private {
 		return errorf("add --private: only private keys have a passphrase", "--passphrase-file needs --private")
 	}
