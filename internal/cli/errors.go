@@ -87,7 +87,7 @@ func report(stderr io.Writer, err error) int {
 		hint = ue.hint
 	}
 	msg := strings.TrimSuffix(err.Error(), ".")
-	fmt.Fprintf(stderr, "keycycle: error: %s\n", msg)
+	fmt.Fprintf(stderr, "%s %s\n", styleFor(stderr).red("keycycle: error:"), msg)
 	if hint != "" {
 		fmt.Fprintf(stderr, "keycycle: hint: %s\n", hint)
 	}

@@ -92,5 +92,5 @@ func runInventory(ctx context.Context, opts *inventoryOptions, out io.Writer, ar
 	case "mermaid":
 		return inventory.WriteMermaid(out, inv)
 	}
-	return inventory.WriteTable(out, inv, inventory.DefaultWidth)
+	return inventory.WriteTableWith(out, inv, inventory.TableOptions{Paint: styleFor(out).mark})
 }

@@ -62,7 +62,7 @@ func identities(w io.Writer) []age.Identity {
 
 func warnIdentities(w io.Writer, found *agekey.Found) {
 	for _, msg := range found.Warnings {
-		fmt.Fprintf(w, "keycycle: warning: %s\n", msg)
+		warnf(w, "%s", msg)
 	}
 }
 

@@ -142,7 +142,7 @@ func sshPublicToAge(opts *sshToAgeOptions, out io.Writer, data []byte, name stri
 		return publicConvertError(err, name)
 	}
 	for _, s := range skipped {
-		fmt.Fprintf(opts.stderr, "keycycle: warning: %s line %d: skipped: %s\n", name, s.Line, s.Reason)
+		warnf(opts.stderr, "%s line %d: skipped: %s", name, s.Line, s.Reason)
 	}
 	if len(conv) == 0 {
 		return errorf("only ssh-ed25519 keys convert to age; fetch a host's one with 'ssh-keyscan -t ed25519 HOST'",

@@ -13,7 +13,10 @@ const maxFileColumn = 36
 
 // writeMatrix writes the access matrix, one row per file, one column per
 // key, split into blocks of columns that fit in width.
-func writeMatrix(w io.Writer, inv *Inventory, width int) {
+func writeMatrix(w io.Writer, inv *Inventory, width int, paint func(string) string) {
+	if paint == nil {
+		paint = func(m string) string { return m }
+	}
 	fmt.Fprintf(w, "Access (%d files × %d keys)\n", len(inv.Files), len(inv.Keys))
 	if len(inv.Files) == 0 {
 		fmt.Fprintln(w, "  no secrets file: no file a creation rule matches and no encrypted file")
@@ -48,7 +51,8 @@ func writeMatrix(w io.Writer, inv *Inventory, width int) {
 		for _, f := range inv.Files {
 			row := "  " + pad(cutMiddle(printable(f.Path), fileW), fileW) + "  " + pad(string(f.Status), statusW)
 			for k := start; k < end; k++ {
-				row += padLeft(Mark(f, f.Cell(k)), cellW)
+				m := Mark(f, f.Cell(k))
+				row += strings.Repeat(" ", max(0, cellW-cols(m))) + paint(m)
 			}
 			fmt.Fprintln(w, strings.TrimRight(row, " "))
 		}

@@ -40,10 +40,25 @@ func Mark(f *File, a Access) string {
 	return MarkNone
 }
 
+// TableOptions shape WriteTableWith's output.
+type TableOptions struct {
+	// Width is the widest line (0: DefaultWidth).
+	Width int
+	// Paint, when set, wraps each mark of the access matrix after it is
+	// laid out (the caller's colours: they take no columns).
+	Paint func(mark string) string
+}
+
 // WriteTable writes the inventory for a terminal: the key list, then the
 // access matrix in as many column blocks as width (0: DefaultWidth)
 // needs, a legend and a summary. No line is wider than width.
 func WriteTable(w io.Writer, inv *Inventory, width int) error {
+	return WriteTableWith(w, inv, TableOptions{Width: width})
+}
+
+// WriteTableWith is WriteTable with options.
+func WriteTableWith(w io.Writer, inv *Inventory, opts TableOptions) error {
+	width := opts.Width
 	if width <= 0 {
 		width = DefaultWidth
 	}
@@ -58,7 +73,7 @@ func WriteTable(w io.Writer, inv *Inventory, width int) error {
 	fmt.Fprintln(bw)
 	writeKeyList(bw, inv, width)
 	fmt.Fprintln(bw)
-	writeMatrix(bw, inv, width)
+	writeMatrix(bw, inv, width, opts.Paint)
 	writeSummary(bw, inv, width)
 	return bw.Flush()
 }
