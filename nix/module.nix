@@ -157,7 +157,7 @@ in
       maxKeyAge = lib.mkOption {
         type = lib.types.str;
         default = "90d";
-        description = "Key file age past which the daily check warns (days with d, or a Go duration).";
+        description = "Key file age past which the daily check warns: a number followed by h, d, w or y (90d, 12w, 1y), as keycycle.yaml's max_age.";
       };
       onCalendar = lib.mkOption {
         type = lib.types.str;

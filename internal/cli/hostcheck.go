@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keycycle/keycycle/internal/hostcheck"
+	"github.com/keycycle/keycycle/internal/policy"
 	"github.com/keycycle/keycycle/internal/sopsconfig"
 )
 
@@ -76,7 +76,7 @@ root. docs/host.md says what each check means and what to do.`,
 	f.BoolVar(&opts.fix, "fix", false, "repair modes and owners, and say what changed")
 	formatFlag(cmd, &opts.format, "text", "json")
 	f.StringVar(&opts.metrics, "metrics", "", "write Prometheus metrics to this file (node_exporter textfile)")
-	f.StringVar(&opts.maxKeyAge, "max-key-age", "", "warn when the key file is older (e.g. 90d, 2160h)")
+	f.StringVar(&opts.maxKeyAge, "max-key-age", "", "warn when the key file is older: a number followed by h, d, w or y (90d, 1y)")
 	f.StringVar(&opts.auditLog, "audit-log", "", "'ausearch --raw' output to summarise (default: run ausearch when present)")
 	f.StringSliceVar(&opts.only, "only", nil, "report (and fix) only these checks, e.g. HC001,HC003")
 	cmd.MarkFlagsMutuallyExclusive("repo", "recipients")
@@ -134,7 +134,7 @@ func (opts *hostCheckOptions) build(ctx context.Context) (hostcheck.Options, err
 			h.RootUID = int(s.Uid)
 		}
 	}
-	if h.MaxKeyAge, err = parseAge(opts.maxKeyAge); err != nil {
+	if h.MaxKeyAge, err = parseMaxKeyAge(opts.maxKeyAge); err != nil {
 		return h, err
 	}
 	if err := opts.registered(&h); err != nil {
@@ -212,18 +212,15 @@ func (opts *hostCheckOptions) audit(ctx context.Context) ([]byte, error) {
 	return data, nil
 }
 
-// parseAge reads a duration, with "d" for days.
-func parseAge(s string) (time.Duration, error) {
+// parseMaxKeyAge reads --max-key-age as keycycle.yaml's ages are read
+// (policy.ParseAge: 90d, 12w, 1y, 2160h); "" is no limit.
+func parseMaxKeyAge(s string) (time.Duration, error) {
 	if s == "" {
 		return 0, nil
 	}
-	if d, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(d)
-		if err == nil && n > 0 {
-			return time.Duration(n) * 24 * time.Hour, nil
-		}
-	} else if d, err := time.ParseDuration(s); err == nil && d > 0 {
-		return d, nil
+	d, err := policy.ParseAge(s)
+	if err != nil {
+		return 0, errorf("write a number followed by h, d, w or y, as keycycle.yaml's max_age: 90d, 12w, 1y", "--max-key-age: %v", err)
 	}
-	return 0, errorf("write it as days (90d) or a Go duration (2160h)", "--max-key-age %q is not a positive duration", s)
+	return d, nil
 }

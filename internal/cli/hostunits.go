@@ -40,7 +40,7 @@ With --dir DIR the units are written there instead (atomically); then run
 	f.StringVar(&opts.unit.Binary, "keycycle", "/usr/local/bin/keycycle", "absolute path of keycycle on the host")
 	f.StringVar(&opts.unit.Expect, "expect", "", "manifest to pass to 'host check --expect'")
 	f.StringVar(&opts.unit.MetricsDir, "metrics-dir", "", "node_exporter textfile folder for keycycle.prom")
-	f.StringVar(&opts.unit.MaxKeyAge, "max-key-age", "", "warn when the key file is older (e.g. 90d)")
+	f.StringVar(&opts.unit.MaxKeyAge, "max-key-age", "", "warn when the key file is older: a number followed by h, d, w or y (90d, 1y)")
 	f.StringVar(&opts.unit.Calendar, "on-calendar", "daily", "when the timer runs (systemd OnCalendar)")
 	f.StringVar(&opts.dir, "dir", "", "write the units into this folder instead of printing them")
 	return cmd
@@ -48,7 +48,7 @@ With --dir DIR the units are written there instead (atomically); then run
 
 func runHostUnits(_ context.Context, opts *hostUnitsOptions, out io.Writer, _ []string) error {
 	if opts.unit.MaxKeyAge != "" {
-		if _, err := parseAge(opts.unit.MaxKeyAge); err != nil {
+		if _, err := parseMaxKeyAge(opts.unit.MaxKeyAge); err != nil {
 			return err
 		}
 	}
