@@ -3,10 +3,12 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -118,10 +120,12 @@ func (opts *hostCheckOptions) build(ctx context.Context) (hostcheck.Options, err
 		Root: opts.root, SSHKeyPaths: opts.sshKeys, KeyFile: opts.keyFile,
 		KeyFileSet: opts.keyFile != "", User: opts.user, Fix: opts.fix, Now: time.Now(),
 	}
+	known := hostcheck.Checks()
 	for i, id := range opts.only {
 		id = strings.ToUpper(strings.TrimSpace(id))
-		if len(id) != 5 || !strings.HasPrefix(id, "HC") || id < "HC001" || id > "HC013" {
-			return h, errorf("check IDs run from HC001 to HC013 ('keycycle host check --help' lists them)", "--only: unknown check %q", opts.only[i])
+		if !slices.ContainsFunc(known, func(c hostcheck.CheckInfo) bool { return c.ID == id }) {
+			return h, errorf(fmt.Sprintf("check IDs run from %s to %s ('keycycle host check --help' lists them)", known[0].ID, known[len(known)-1].ID),
+				"--only: unknown check %q", opts.only[i])
 		}
 		h.Only = append(h.Only, id)
 	}

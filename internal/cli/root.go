@@ -91,6 +91,7 @@ Start with:
 		newDiffCmd(e),
 	)
 	groupsRefuseUnknown(root)
+	addCompletions(root)
 	return root
 }
 
