@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -71,5 +73,49 @@ func TestRepoFlagOneWording(t *testing.T) {
 				t.Errorf("%s: --repo says %q, want %q", c.CommandPath(), f.Usage, repoHelp)
 			}
 		})
+	}
+}
+
+// keycycle man DIR writes one page per command, each naming its command
+// and its flags.
+func TestManPages(t *testing.T) {
+	dir := t.TempDir()
+	var out, errOut strings.Builder
+	if code := Main(t.Context(), []string{"man", dir}, strings.NewReader(""), &out, &errOut); code != 0 {
+		t.Fatalf("keycycle man: exit %d: %s", code, errOut.String())
+	}
+	root := newRootCmd(&env{})
+	want := manCommands(root)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != len(want) {
+		t.Errorf("%d pages for %d commands", len(entries), len(want))
+	}
+	for _, c := range want {
+		if c.Name() == "help" {
+			t.Errorf("a page for %s", c.CommandPath())
+		}
+		data, err := os.ReadFile(filepath.Join(dir, manPageName(c)))
+		if err != nil {
+			t.Errorf("%s: %v", c.CommandPath(), err)
+			continue
+		}
+		page := string(data)
+		if !strings.HasPrefix(page, ".nh\n.TH \""+strings.ToUpper(strings.ReplaceAll(c.CommandPath(), " ", "-"))+"\" \"1\"") {
+			t.Errorf("%s: page starts %q", c.CommandPath(), page[:min(len(page), 80)])
+		}
+		if strings.Contains(page, "Auto generated") {
+			t.Errorf("%s: page says it was auto generated", c.CommandPath())
+		}
+		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
+			if !f.Hidden && !strings.Contains(page, `\fB--`+f.Name+`\fP`) {
+				t.Errorf("%s: page lacks --%s", c.CommandPath(), f.Name)
+			}
+		})
+	}
+	if !strings.Contains(out.String(), "manual pages written to") {
+		t.Errorf("stdout %q", out.String())
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
 
 	"github.com/spf13/cobra"
 )
@@ -62,14 +63,21 @@ func newRootCmd(e *env) *cobra.Command {
 		Use:   "keycycle",
 		Short: "Manage the life of the age keys behind SOPS-encrypted secrets",
 		Long: `keycycle manages the life of the age keys behind a SOPS secrets repository
-(.sops.yaml, sops/shared.yaml, sops/<host>.yaml as sops-nix uses them):
-it lints the recipients config, checks every encrypted file against its
-creation rule, shows who can decrypt what, and converts SSH host keys.
+(.sops.yaml, sops/shared.yaml, sops/<host>.yaml as sops-nix uses them).
 
-Start with:
-  keycycle demo          a throwaway repository, checked and inventoried
-  keycycle check         lint the repository you are in
-  keycycle inventory     who can decrypt what`,
+Its commands come in three groups, listed below:
+  Look at a repository    read-only and offline, no private key needed; they
+                          exit 1 when they find errors, so they fit CI.
+  Change who can decrypt  every change takes --dry-run, locks the repository,
+                          verifies each file before it replaces it, appends
+                          to the audit log and, with --commit, commits. The
+                          host-side commands ('host check', 'host keygen',
+                          'host install-key'…) run on the hosts themselves.
+  Tools                   key conversion and generation, the demo, shell
+                          completion ('keycycle completion bash|zsh|fish')
+                          and manual pages ('keycycle man DIR').
+
+Start with 'keycycle demo', then 'keycycle check' in your repository.`,
 		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -89,10 +97,38 @@ Start with:
 		newInitCmd(e),
 		newRotateCmd(e),
 		newDiffCmd(e),
+		newManCmd(e),
 	)
+	groupCommands(root)
 	groupsRefuseUnknown(root)
 	addCompletions(root)
 	return root
+}
+
+// commandGroups sorts the root's commands in its --help, as its Long
+// text describes them.
+func groupCommands(root *cobra.Command) {
+	groups := []struct {
+		id, title string
+		names     []string
+	}{
+		{"read", "Look at a repository:", []string{"check", "inventory", "diff", "audit"}},
+		{"change", "Change who can decrypt:", []string{"init", "rekey", "host", "user", "rotate"}},
+		{"tools", "Tools:", []string{"ssh-to-age", "keygen", "demo", "man"}},
+	}
+	for _, g := range groups {
+		root.AddGroup(&cobra.Group{ID: g.id, Title: g.title})
+		for _, c := range root.Commands() {
+			if slices.Contains(g.names, c.Name()) {
+				c.GroupID = g.id
+			}
+		}
+	}
+	root.SetHelpCommandGroupID("tools")
+	root.SetCompletionCommandGroupID("tools")
+	// Made now rather than when the root runs, so that man pages and the
+	// docs test see it.
+	root.InitDefaultCompletionCmd()
 }
 
 // groupsRefuseUnknown makes every command that only groups others (the
