@@ -29,7 +29,7 @@ as --help: keycycle.1, keycycle-check.1, keycycle-host-add.1 and so on.
 Packagers run it at build time and install DIR into share/man/man1;
 SOURCE_DATE_EPOCH, when set, dates the pages (reproducible builds).`,
 		Example: `  keycycle man ./man && man ./man/keycycle-rotate-start.1`,
-		Args: argsHint(cobra.ExactArgs(1)),
+		Args:    argsHint(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.root = cmd.Root()
 			return runMan(cmd.Context(), opts, e.stdout, args)
