@@ -12,7 +12,7 @@ buildGoModule {
   # The NAR hash of `go mod vendor`'s output (sops, a tool dependency of
   # go.mod, included). nix/vendorhash_test.go recomputes it from go.mod,
   # go.sum and the imports, and fails with the new value when they change.
-  vendorHash = "sha256-cCAnRW1Z2stNNxLWKIfU9Uy1eUqaLwX1omhrWPml2NI=";
+  vendorHash = "sha256-zdWkENHMYtS8HzpLAwwJlL+XAA3T+pB2Ih/ogMqxGls=";
   subPackages = [ "cmd/keycycle" ];
   env.CGO_ENABLED = 0;
   # `keycycle --version` prints it.
