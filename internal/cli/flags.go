@@ -42,7 +42,7 @@ func (f *formatValue) Set(s string) error {
 	return nil
 }
 
-func (f *formatValue) Type() string { return "string" }
+func (f *formatValue) Type() string { return "FORMAT" }
 
 // formatFlag adds --format to cmd: allowed lists the values the command
 // renders, the first being the default; the completion offers them.
@@ -51,7 +51,7 @@ func formatFlag(cmd *cobra.Command, p *string, allowed ...string) {
 		allowed = []string{"text", "json"}
 	}
 	*p = allowed[0]
-	cmd.Flags().Var(&formatValue{p: p, allowed: allowed}, "format", "output `FORMAT`: "+joinOr(allowed))
+	cmd.Flags().Var(&formatValue{p: p, allowed: allowed}, "format", "output format: "+joinOr(allowed))
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(allowed, cobra.ShellCompDirectiveNoFileComp))
 }
 
