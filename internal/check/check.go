@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keycycle/keycycle/internal/agekey"
 	"github.com/keycycle/keycycle/internal/policy"
 	"github.com/keycycle/keycycle/internal/repo"
 	"github.com/keycycle/keycycle/internal/sopsconfig"
@@ -147,16 +148,10 @@ func (c *checker) index() {
 	}
 }
 
-// label names a key for a message: "rain (age1abc…)" or the value alone.
+// label names a key for a message: "rain (age1abcd…wxyz)", or the value
+// whole when no anchor names it (agekey.Label).
 func (c *checker) label(value string) string {
-	short := value
-	if len(short) > 20 {
-		short = short[:16] + "…"
-	}
-	if n := c.names[value]; len(n) > 0 {
-		return fmt.Sprintf("%s (%s)", strings.Join(n, ", "), short)
-	}
-	return short
+	return agekey.Label(value, c.names[value]...)
 }
 
 // updatekeysHint is the fix for a file whose recipients drifted.

@@ -171,7 +171,7 @@ func (c *checker) removed(e *repo.Entry, k repo.MasterKey, where string) {
 		return
 	}
 	f := c.add(IDUnknownRecipient, e.Rel, line, 0,
-		fmt.Sprintf("the file is encrypted for %s:%s, which .sops.yaml does not list at all: that key can still decrypt it", k.Type, shortID(k.ID)),
+		fmt.Sprintf("the file is encrypted for %s:%s, which .sops.yaml does not list at all: that key can still decrypt it", k.Type, k.ID),
 		fmt.Sprintf("run 'keycycle rekey %s': the file gets a new data key and the unknown key loses access; then change the secrets it could read", e.Rel))
 	f.Recipient = k.ID
 }
@@ -204,13 +204,6 @@ func first(s []string) string {
 		return ""
 	}
 	return s[0]
-}
-
-func shortID(id string) string {
-	if len(id) > 24 {
-		return id[:20] + "…"
-	}
-	return id
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

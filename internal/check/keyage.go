@@ -83,7 +83,7 @@ func (c *checker) keyAge(k *policy.Key, a sopsconfig.Anchor) {
 	}
 	name := k.Name
 	if name == "" {
-		name = shortID(k.Recipient)
+		name = k.Recipient // no name: whole, the only way to find it
 	}
 	hint := fmt.Sprintf("rotate it: 'keycycle rotate start %s' (every overdue key: 'keycycle rotate due')", name)
 	if k.Kind != policy.KindHost && k.Kind != policy.KindUser {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/keycycle/keycycle/internal/agekey"
 	"github.com/keycycle/keycycle/internal/hostcheck"
 	"github.com/keycycle/keycycle/internal/repo"
 	"github.com/keycycle/keycycle/internal/rotation"
@@ -66,7 +67,7 @@ func completeKeyNames(c *cobra.Command, args []string, _ string) ([]cobra.Comple
 	}
 	var out []cobra.Completion
 	for _, a := range cfg.Anchors {
-		desc := short(a.Value)
+		desc := agekey.Abbrev(a.Value)
 		if len(a.Group) > 0 {
 			desc = strings.Join(a.Group, "/") + ": " + desc
 		}

@@ -259,5 +259,5 @@ func keyLabel(k diffKey) string {
 	if k.Name != "" {
 		return k.Name
 	}
-	return short(k.Recipient)
+	return k.Recipient
 }

@@ -30,25 +30,18 @@ func anchorNames(cfg *sopsconfig.Config) names {
 	return n
 }
 
-// label turns recipients into "name" where an anchor names them, else a
-// shortened recipient.
+// label turns recipients into "name" where an anchor names them, else
+// the recipient whole (nothing else would tell which key it is).
 func (n names) label(ids []string) []string {
 	var out []string
 	for _, id := range ids {
 		if name, ok := n[id]; ok {
 			out = append(out, name)
 		} else {
-			out = append(out, short(id))
+			out = append(out, id)
 		}
 	}
 	return out
-}
-
-func short(id string) string {
-	if len(id) > 24 {
-		return id[:12] + "…" + id[len(id)-6:]
-	}
-	return id
 }
 
 // style is the one place that decides whether keycycle colours what it

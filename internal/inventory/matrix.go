@@ -96,6 +96,7 @@ func writeLegend(w io.Writer, inv *Inventory, width int) {
 func writeSummary(w io.Writer, inv *Inventory, width int) {
 	var drift, plain, noRule, msgs []string
 	var unlisted []int
+	var unlistedKeys []string
 	for _, f := range inv.Files {
 		switch f.Status {
 		case FileDrift:
@@ -111,6 +112,7 @@ func writeSummary(w io.Writer, inv *Inventory, width int) {
 	for i, k := range inv.Keys {
 		if k.Status == KeyUnlisted {
 			unlisted = append(unlisted, i+1)
+			unlistedKeys = append(unlistedKeys, printable(k.Recipient))
 		}
 	}
 	if len(drift) == 1 {
@@ -128,7 +130,9 @@ func writeSummary(w io.Writer, inv *Inventory, width int) {
 		msgs = append(msgs, fmt.Sprintf("Encrypted, but no creation rule matches: %s.", some(noRule)))
 	}
 	if len(unlisted) > 0 {
-		msgs = append(msgs, fmt.Sprintf("Unlisted key(s) %s can decrypt files though .sops.yaml does not name them.", ranges(unlisted)))
+		// Whole: no name says which key it is.
+		msgs = append(msgs, fmt.Sprintf("Unlisted key(s) %s can decrypt files though .sops.yaml does not name them: %s.",
+			ranges(unlisted), strings.Join(unlistedKeys, ", ")))
 	}
 	if len(msgs) == 0 {
 		return

@@ -73,6 +73,15 @@ func TestTableSeed(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
 	}
+	// The unlisted keys, named by no anchor, are named whole in the
+	// summary (the key list's column abbreviates every key).
+	inv := Build(fixBroken(seedRepo(t)))
+	flat := strings.Join(strings.Fields(out), " ")
+	for _, k := range inv.Keys {
+		if k.Status == KeyUnlisted && !strings.Contains(flat, k.Recipient) {
+			t.Errorf("the summary does not name unlisted key %s whole:\n%s", k.Recipient, out)
+		}
+	}
 	rows := map[string]string{
 		"sops/ghost.yaml":     "drift       · ● - · · · + ·",
 		"sops/griefling.yaml": "ok          ● · ● · · · · ·",

@@ -2,6 +2,8 @@ package inventory
 
 import (
 	"strings"
+
+	"github.com/keycycle/keycycle/internal/agekey"
 	"unicode"
 	"unicode/utf8"
 )
@@ -26,15 +28,9 @@ func printable(s string) string {
 // names, paths and keys, not wide scripts).
 func cols(s string) int { return utf8.RuneCountInString(s) }
 
-// shortKey shortens a recipient to "age1abcd…wxyz".
-func shortKey(v string) string {
-	v = printable(v)
-	r := []rune(v)
-	if len(r) <= 13 {
-		return v
-	}
-	return string(r[:8]) + "…" + string(r[len(r)-4:])
-}
+// shortKey shortens a recipient to "age1abcd…wxyz" (agekey.Abbrev) for
+// the key list's column; the summary names an unlisted key whole.
+func shortKey(v string) string { return agekey.Abbrev(printable(v)) }
 
 // cutRight keeps the first n columns of s, ending in "…" when cut.
 func cutRight(s string, n int) string {
