@@ -10,6 +10,8 @@ import (
 
 	"filippo.io/age"
 	"filippo.io/age/agessh"
+
+	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 // Found is the set of identities found where sops looks for them.
@@ -136,11 +138,9 @@ func (f *Found) addSSH(path string, mustExist bool) {
 	}
 	id, err := agessh.ParseIdentity(data)
 	if err != nil {
-		f.Skipped = append(f.Skipped, fmt.Sprintf("%s: not usable without a passphrase or not an SSH private key (%v)", path, oneLineErr(err)))
+		f.Skipped = append(f.Skipped, fmt.Sprintf("%s: not usable without a passphrase or not an SSH private key (%v)", path, textutil.OneLine(err.Error())))
 		return
 	}
 	f.Identities = append(f.Identities, id)
 	f.Sources = append(f.Sources, path)
 }
-
-func oneLineErr(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"os"
 	"regexp"
-	"strings"
 
 	"github.com/keycycle/keycycle/internal/repo"
+	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 // ruleUsage finds rules that no file reaches: unused (their regex matches
@@ -79,7 +79,7 @@ func (c *checker) fileChecks(e *repo.Entry) {
 		}
 		return
 	case e.ReadErr != nil:
-		c.add(IDUnreadableFile, e.Rel, 0, 0, oneLine(e.ReadErr.Error()),
+		c.add(IDUnreadableFile, e.Rel, 0, 0, textutil.OneLine(e.ReadErr.Error()),
 			"restore the file from version control; 'sops' cannot open it either")
 		return
 	}
@@ -96,7 +96,7 @@ func (c *checker) fileChecks(e *repo.Entry) {
 	case errors.Is(e.WantedErr, repo.ErrNoRule) || e.WantedErr == nil:
 	default:
 		c.add(IDRuleUnusable, e.Rel, 0, 0,
-			fmt.Sprintf("sops cannot use rule %d for this file: %s", e.Rule+1, oneLine(e.WantedErr.Error())),
+			fmt.Sprintf("sops cannot use rule %d for this file: %s", e.Rule+1, textutil.OneLine(e.WantedErr.Error())),
 			"fix the invalid key in that rule ('keycycle check' reports it in .sops.yaml)")
 	}
 	c.drift(e)
@@ -205,8 +205,6 @@ func first(s []string) string {
 	}
 	return s[0]
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // keyLine returns the line of a mapping key: a YAML line "key:" (after
 // indentation or a list dash), a JSON "key", or the bare name last.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/keycycle/keycycle/internal/policy"
 	"github.com/keycycle/keycycle/internal/repo"
+	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 // policyChecks runs the checks keycycle.yaml and .keycycle/keys.yaml
@@ -42,7 +43,7 @@ func (c *checker) policyErrors(err error, id, hint string) {
 	}
 	var es policy.Errors
 	if !errors.As(err, &es) {
-		c.add(id, "", 0, 0, oneLine(err.Error()), hint)
+		c.add(id, "", 0, 0, textutil.OneLine(err.Error()), hint)
 		return
 	}
 	for _, e := range es {

@@ -16,6 +16,7 @@ import (
 	"github.com/keycycle/keycycle/internal/rotation"
 	"github.com/keycycle/keycycle/internal/rotation/hostkey"
 	"github.com/keycycle/keycycle/internal/sopsfile"
+	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 // maxVerifyInput bounds what host verify reads from stdin.
@@ -84,7 +85,7 @@ failing, so that a repeated rotation step gets the same key.`,
 			}
 			r, existed, err := hostkey.Keygen(path, reuse)
 			if err != nil {
-				return errorf("pick another path, or pass --reuse to keep a key made before", "cannot make a key at %s: %s", path, osErrText(err))
+				return errorf("pick another path, or pass --reuse to keep a key made before", "cannot make a key at %s: %s", path, textutil.ErrReason(err))
 			}
 			if existed {
 				fmt.Fprintf(e.stderr, "keycycle: kept the key already at %s\n", path)
@@ -167,7 +168,7 @@ func runHostVerify(e *env, h *hostKeyFlags, v *verifyFlags) error {
 	}
 	// The plaintext stays in this function's memory and is dropped.
 	if _, err := sopsfile.Decrypt(filepath.Base(v.name), data, ids...); err != nil {
-		fmt.Fprintf(e.stdout, "fail: %s\n", oneLineText(err.Error()))
+		fmt.Fprintf(e.stdout, "fail: %s\n", textutil.OneLine(err.Error()))
 		return errFindings
 	}
 	if v.sopsNixKeys != "" {
@@ -193,7 +194,7 @@ func verifySopsNix(h *hostKeyFlags, v *verifyFlags, data []byte) string {
 	}
 	ids, err := identityLines(p)
 	if err != nil {
-		return oneLineText(err.Error())
+		return textutil.OneLine(err.Error())
 	}
 	if v.recipient != "" {
 		ids = onlyRecipient(ids, v.recipient)
@@ -202,7 +203,7 @@ func verifySopsNix(h *hostKeyFlags, v *verifyFlags, data []byte) string {
 		return fmt.Sprintf("sops-nix did not load the key at its last activation (%s holds no identity of %s): check that sops.age.keyFile is the key file, and deploy (activate) the host", v.sopsNixKeys, v.recipient)
 	}
 	if _, err := sopsfile.Decrypt(filepath.Base(v.name), data, ids...); err != nil {
-		return "with sops-nix's " + v.sopsNixKeys + ": " + oneLineText(err.Error())
+		return "with sops-nix's " + v.sopsNixKeys + ": " + textutil.OneLine(err.Error())
 	}
 	return ""
 }
@@ -212,7 +213,7 @@ func verifySopsNix(h *hostKeyFlags, v *verifyFlags, data []byte) string {
 func identityLines(path string) ([]string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the key file %s: %s", path, osErrText(err))
+		return nil, fmt.Errorf("cannot read the key file %s: %s", path, textutil.ErrReason(err))
 	}
 	if _, err := agekey.ParseIdentityFile(bytes.NewReader(data)); err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
@@ -242,8 +243,6 @@ func onlyRecipient(lines []string, r string) []string {
 	return out
 }
 
-func oneLineText(s string) string { return strings.Join(strings.Fields(s), " ") }
-
 func newHostInstallKeyCmd(e *env) *cobra.Command {
 	h := &hostKeyFlags{}
 	var from string
@@ -268,7 +267,7 @@ the recipient of the installed key.`,
 			}
 			res, err := hostkey.Install(src, kp)
 			if err != nil {
-				return errorf("'keycycle host check' shows the key files; restore-key or retire-key clears a kept key", "cannot install %s: %s", src, osErrText(err))
+				return errorf("'keycycle host check' shows the key files; restore-key or retire-key clears a kept key", "cannot install %s: %s", src, textutil.ErrReason(err))
 			}
 			if !res.Changed {
 				fmt.Fprintf(e.stderr, "keycycle: already installed\n")
@@ -304,7 +303,7 @@ undo it changes nothing. It prints the recipient of the key file.`,
 			}
 			res, err := hostkey.Restore(kp, staged)
 			if err != nil {
-				return errorf("'keycycle host check' shows the key files", "cannot restore the key: %s", osErrText(err))
+				return errorf("'keycycle host check' shows the key files", "cannot restore the key: %s", textutil.ErrReason(err))
 			}
 			if !res.Changed {
 				fmt.Fprintln(e.stderr, "keycycle: nothing to restore")
@@ -331,7 +330,7 @@ func newHostRetireKeyCmd(e *env) *cobra.Command {
 			}
 			res, err := hostkey.Retire(kp)
 			if err != nil {
-				return errorf("'keycycle host check' shows the key files", "cannot retire the kept key: %s", osErrText(err))
+				return errorf("'keycycle host check' shows the key files", "cannot retire the kept key: %s", textutil.ErrReason(err))
 			}
 			if !res.Changed {
 				fmt.Fprintln(e.stderr, "keycycle: no kept key")

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/keycycle/keycycle/internal/agekey"
+	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 type keygenOptions struct {
@@ -65,7 +66,7 @@ func runKeygen(_ context.Context, opts *keygenOptions, out io.Writer, _ []string
 			"%s already exists", opts.output)
 	case err != nil:
 		return errorf("check that the folder exists and that you may write in it",
-			"cannot create %s: %s", opts.output, osErrText(err))
+			"cannot create %s: %s", opts.output, textutil.ErrReason(err))
 	}
 	fmt.Fprintf(opts.stderr, "Public key: %s\n", rec)
 	_, err = fmt.Fprintln(out, rec)

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra/doc"
 
 	"github.com/keycycle/keycycle/internal/fsutil"
+	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 type manOptions struct {
@@ -44,7 +45,7 @@ SOURCE_DATE_EPOCH, when set, dates the pages (reproducible builds).`,
 func runMan(_ context.Context, opts *manOptions, out io.Writer, args []string) error {
 	dir := args[0]
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return errorf("pass a folder you can write to", "cannot create %s: %v", dir, osErrText(err))
+		return errorf("pass a folder you can write to", "cannot create %s: %v", dir, textutil.ErrReason(err))
 	}
 	n := 0
 	for _, c := range manCommands(opts.root) {
@@ -55,7 +56,7 @@ func runMan(_ context.Context, opts *manOptions, out io.Writer, args []string) e
 		}
 		p := filepath.Join(dir, manPageName(c))
 		if err := fsutil.WriteFileAtomic(p, b.Bytes(), 0o644); err != nil {
-			return errorf("pass a folder you can write to", "cannot write %s: %v", p, osErrText(err))
+			return errorf("pass a folder you can write to", "cannot write %s: %v", p, textutil.ErrReason(err))
 		}
 		n++
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/keycycle/keycycle/internal/policy"
 	"github.com/keycycle/keycycle/internal/rotation"
 	"github.com/keycycle/keycycle/internal/sopsconfig"
+	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 type rotateDueOptions struct {
@@ -286,7 +287,7 @@ func writeDue(out io.Writer, format string, now time.Time, opts *rotateDueOption
 			note = "now " + k.New
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.Key, k.Kind, dash(k.Host), k.Due.Format("2006-01-02"),
-			k.Result, dash(string(k.State)), oneLineText(note))
+			k.Result, dash(string(k.State)), textutil.OneLine(note))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

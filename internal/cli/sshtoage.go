@@ -7,13 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/keycycle/keycycle/internal/agekey"
+	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 // sshPassphraseEnv names the variable that holds the passphrase of an
@@ -100,7 +100,7 @@ func readKeyInput(src string, stdin io.Reader) (data []byte, name string, err er
 	if src != "-" {
 		f, err := os.Open(src)
 		if err != nil {
-			return nil, src, errorf("check the path; with no FILE, keycycle reads standard input", "cannot open %s: %s", src, osErrText(err))
+			return nil, src, errorf("check the path; with no FILE, keycycle reads standard input", "cannot open %s: %s", src, textutil.ErrReason(err))
 		}
 		defer f.Close()
 		r, name = f, src
@@ -215,7 +215,7 @@ func sshPassphrase(opts *sshToAgeOptions) ([]byte, error) {
 	}
 	p, err := os.ReadFile(opts.passphraseFile)
 	if err != nil {
-		return nil, errorf("check the --passphrase-file path", "cannot read the passphrase file: %s", osErrText(err))
+		return nil, errorf("check the --passphrase-file path", "cannot read the passphrase file: %s", textutil.ErrReason(err))
 	}
 	p = bytes.TrimSuffix(p, []byte("\n"))
 	p = bytes.TrimSuffix(p, []byte("\r"))
@@ -243,13 +243,4 @@ func writeSSHToAgeJSON(out io.Writer, v any) error {
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
-}
-
-// osErrText is the reason of an *fs.PathError without the repeated path.
-func osErrText(err error) string {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }

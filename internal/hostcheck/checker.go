@@ -5,6 +5,8 @@ import (
 	"io/fs"
 	"os"
 	"time"
+
+	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 // Options says what to check and where.
@@ -123,7 +125,7 @@ func (c *checker) run(f checkFunc) Result {
 	for _, a := range fixes {
 		done, err := a.apply()
 		if err != nil {
-			failed = append(failed, fmt.Sprintf("could not repair %s: %v", a.file.host, errText(err)))
+			failed = append(failed, fmt.Sprintf("could not repair %s: %v", a.file.host, textutil.ErrReason(err)))
 		}
 		fixed = append(fixed, done...)
 	}
@@ -174,14 +176,6 @@ func (a fixAction) apply() ([]string, error) {
 		done = append(done, fmt.Sprintf("chmod %04o %s (was %04o)", a.mode, a.file.host, a.file.info.Mode().Perm()))
 	}
 	return done, nil
-}
-
-// errText is an error's text without the real path of a *PathError.
-func errText(err error) string {
-	if pe, ok := err.(*fs.PathError); ok {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }
 
 // result starts a result for a check.

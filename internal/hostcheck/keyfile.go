@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/keycycle/keycycle/internal/agekey"
+	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 // keyFileProblems parses an age key file line by line, as sops reads it,
@@ -61,7 +62,7 @@ func checkKeyFile(c *checker) (Result, []fixAction) {
 			res.Message = fmt.Sprintf("no age key file at %s: sops-nix decrypts with the SSH host key", p)
 			return res, nil
 		}
-		res.problem(Fail, fmt.Sprintf("%s: %s", p, errText(err)))
+		res.problem(Fail, fmt.Sprintf("%s: %s", p, textutil.ErrReason(err)))
 		res.Message = "the age key file is missing or unreadable"
 		res.Hint = "restore it from your backup, or set sops.age.keyFile to where it is; 'keycycle host keygen' makes a new one for a rotation"
 		return res, nil

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 // checkSecretsLink is HC007: each link sops-nix installs (/run/secrets,
@@ -38,7 +40,7 @@ func (c *checker) checkTreeLink(res *Result, t tree) string {
 		return "no secret expected in " + t.link + ", and none installed"
 	}
 	if err != nil {
-		res.problem(Fail, fmt.Sprintf("%s: %s", t.link, errText(err)))
+		res.problem(Fail, fmt.Sprintf("%s: %s", t.link, textutil.ErrReason(err)))
 		return ""
 	}
 	var gen int64 = -1
@@ -65,7 +67,7 @@ func (c *checker) checkTreeLink(res *Result, t tree) string {
 func (c *checker) checkGeneration(res *Result, f file, mount string) int64 {
 	target, err := os.Readlink(f.real)
 	if err != nil {
-		res.problem(Fail, fmt.Sprintf("%s: %s", f.host, errText(err)))
+		res.problem(Fail, fmt.Sprintf("%s: %s", f.host, textutil.ErrReason(err)))
 		return -1
 	}
 	if !path.IsAbs(target) {
@@ -157,7 +159,7 @@ func (c *checker) secretPresent(s Secret, link string) error {
 		if errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("%s: missing", s.linkPath(link))
 		}
-		return fmt.Errorf("%s: %s", s.linkPath(link), errText(err))
+		return fmt.Errorf("%s: %s", s.linkPath(link), textutil.ErrReason(err))
 	}
 	if !f.info.Mode().IsRegular() {
 		return fmt.Errorf("%s: not a regular file", s.linkPath(link))

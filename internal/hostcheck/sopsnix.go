@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+
+	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 // SopsNixKeys is where sops-nix leaves the age identities it gathered at
@@ -30,7 +32,7 @@ func checkSopsNixLoaded(c *checker) (Result, []fixAction) {
 	for _, p := range c.loadedKeyFiles() {
 		ok, err := c.compareLoaded(&res, p)
 		if err != nil {
-			res.problem(Warn, fmt.Sprintf("%s: %s", p, errText(err)))
+			res.problem(Warn, fmt.Sprintf("%s: %s", p, textutil.ErrReason(err)))
 		}
 		if ok {
 			read = append(read, p)

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/keycycle/keycycle/internal/agekey"
+	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 // checkSSHKeys is HC001: every SSH host key present and a valid ed25519
@@ -48,7 +49,7 @@ func (c *checker) sshRecipient(p string) (Recipient, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return Recipient{}, fmt.Errorf("%s: missing", p)
 		}
-		return Recipient{}, fmt.Errorf("%s: cannot read: %s", p, errText(err))
+		return Recipient{}, fmt.Errorf("%s: cannot read: %s", p, textutil.ErrReason(err))
 	}
 	defer clear(data)
 	key, err := ssh.ParseRawPrivateKey(data)

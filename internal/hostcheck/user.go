@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+
+	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 // userKeyPath is where sops looks for a user's age keys.
@@ -29,7 +31,7 @@ func checkUserKey(c *checker) (Result, []fixAction) {
 	data, f, err := c.root.readFile(p)
 	defer clear(data)
 	if err != nil {
-		res.problem(Fail, fmt.Sprintf("%s: %s", p, errText(err)))
+		res.problem(Fail, fmt.Sprintf("%s: %s", p, textutil.ErrReason(err)))
 		res.Message = "the user's age key file is missing or unreadable"
 		res.Hint = "restore it from your backup, or make one with 'keycycle keygen -o " + p + "' and register it with 'keycycle user add'"
 		if errors.Is(err, fs.ErrNotExist) {

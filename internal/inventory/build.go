@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/keycycle/keycycle/internal/repo"
+	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 // Build makes the inventory of r. It reads nothing: everything comes
@@ -20,7 +21,7 @@ func Build(r *repo.Repo) *Inventory {
 	if r.ConfigErr != nil {
 		// Name the config as the rest of the inventory does, relative.
 		msg := strings.ReplaceAll(r.ConfigErr.Error(), r.ConfigPath, inv.Config)
-		inv.ConfigError = oneLine(msg)
+		inv.ConfigError = textutil.OneLine(msg)
 	}
 	if r.Config != nil {
 		for _, rule := range r.Config.Rules {
@@ -86,11 +87,11 @@ func fileStatus(e *repo.Entry, f *File) (FileStatus, string) {
 	case errors.Is(e.ReadErr, repo.ErrNoMetadata):
 		return FilePlaintext, ""
 	case e.ReadErr != nil:
-		return FileUnreadable, oneLine(e.ReadErr.Error())
+		return FileUnreadable, textutil.OneLine(e.ReadErr.Error())
 	case e.Rule < 0 || errors.Is(e.WantedErr, repo.ErrNoRule):
 		return FileNoRule, ""
 	case e.WantedErr != nil:
-		return FileRuleError, oneLine(e.WantedErr.Error())
+		return FileRuleError, textutil.OneLine(e.WantedErr.Error())
 	case !f.RuleKnown:
 		return FileNoRule, ""
 	case f.Extra() > 0 || f.Missing() > 0:

@@ -8,11 +8,6 @@ import (
 	"unicode/utf8"
 )
 
-// oneLine joins the lines of an error message.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
-}
-
 // printable replaces control characters so that a name cannot break a
 // line or move the cursor of the terminal it is printed on.
 func printable(s string) string {

@@ -16,6 +16,7 @@ import (
 	"github.com/getsops/sops/v3/cmd/sops/common"
 	"github.com/getsops/sops/v3/cmd/sops/formats"
 	"github.com/getsops/sops/v3/config"
+	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 // FormatForPath returns the store sops uses for path by default (by a
@@ -78,9 +79,8 @@ func Parse(path string, data []byte) (f *repo.File, err error) {
 	return f, nil
 }
 
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
-}
+// oneLine is textutil.OneLine under the name this package's files use.
+func oneLine(s string) string { return textutil.OneLine(s) }
 
 func metadataOf(m sops.Metadata) repo.Metadata {
 	out := repo.Metadata{

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+
+	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 // runner runs one version control binary in one folder.
@@ -53,7 +55,7 @@ func (r runner) run(ctx context.Context, args ...string) (string, error) {
 		return stdout.String(), &exitError{
 			cmd:    r.bin + " " + strings.Join(args, " "),
 			code:   ee.ExitCode(),
-			stderr: oneLine(stderr.String()),
+			stderr: stderrLine(stderr.String()),
 		}
 	}
 	if err != nil {
@@ -81,15 +83,10 @@ func failed(what string, err error) error {
 		Advice: "fix what the message says and commit by hand: the changes are written"}
 }
 
-// oneLine joins the non-empty lines of s with "; ", up to a sane length.
-func oneLine(s string) string {
-	var parts []string
-	for _, l := range strings.Split(s, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			parts = append(parts, l)
-		}
-	}
-	out := strings.Join(parts, "; ")
+// stderrLine is a tool's standard error as one line, cut at a sane
+// length.
+func stderrLine(s string) string {
+	out := textutil.OneLine(s)
 	if len(out) > 600 {
 		out = out[:600] + "…"
 	}
