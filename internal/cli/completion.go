@@ -35,8 +35,17 @@ func addCompletions(root *cobra.Command) {
 			c.ValidArgsFunction = fn
 		}
 	}
-	if c, _, err := root.Find([]string{"host", "check"}); err == nil && c != root {
-		_ = c.RegisterFlagCompletionFunc("only", completeHostCheckIDs)
+	flags := []struct {
+		path, flag string
+		fn         cobra.CompletionFunc
+	}{
+		{"host check", "only", completeHostCheckIDs},
+		{"user add", "host", completeKeyNamesAnywhere},
+	}
+	for _, f := range flags {
+		if c, _, err := root.Find(strings.Fields(f.path)); err == nil && c != root && c.Flags().Lookup(f.flag) != nil {
+			_ = c.RegisterFlagCompletionFunc(f.flag, f.fn)
+		}
 	}
 }
 
@@ -74,6 +83,12 @@ func completeKeyNames(c *cobra.Command, args []string, _ string) ([]cobra.Comple
 		out = append(out, cobra.CompletionWithDesc(a.Name, desc))
 	}
 	return out, none
+}
+
+// completeKeyNamesAnywhere is completeKeyNames for a flag, whatever
+// arguments stand before it.
+func completeKeyNamesAnywhere(c *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	return completeKeyNames(c, nil, toComplete)
 }
 
 // completeOpenRotations offers the IDs of the open rotations.
