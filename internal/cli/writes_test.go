@@ -18,6 +18,7 @@ var notTheRepository = map[string]string{
 	"demorotate.go": "the demo host's key file, inside the throwaway repository",
 	"hostkeys.go":   "host add --new-ssh-key: the key pair in the folder given (outside the repository)",
 	"hostunits.go":  "host units: systemd unit files on the host",
+	"man.go":        "man DIR: manual pages in the folder given",
 }
 
 // TestCommandsWriteThroughThePipeline keeps every write to a repository
