@@ -1,7 +1,6 @@
 package rotation
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 
@@ -96,72 +95,27 @@ func ruleLists(r sopsconfig.Rule, anchor string) bool {
 	return false
 }
 
-// swapValue replaces the value of &name, old, by new in the text, on the
-// anchor's own line, and proves the result: it parses, &name is new, and
-// every other anchor and every rule's keys are as before with old read
-// as new. Anything else is refused.
+// swapValue replaces the value of &name, old, by new, on the anchor's
+// own line (configedit.SetValue, which proves the result: &name is new,
+// every other anchor and every rule's keys as before with old read as
+// new). Anything else is refused.
 func swapValue(path string, data []byte, name, old, new string) ([]byte, error) {
-	cfg, err := sopsconfig.Parse(path, data)
+	ed, err := configedit.New(path, data)
 	if err != nil {
 		return nil, err
 	}
-	a, ok := cfg.AnchorByName(name)
+	a, ok := ed.Config().AnchorByName(name)
 	if !ok {
 		return nil, fmt.Errorf("no key &%s in .sops.yaml", name)
 	}
 	if a.Value == new {
 		return data, nil
 	}
-	if err := checkAnchor(cfg, name, old); err != nil {
+	if err := checkAnchor(ed.Config(), name, old); err != nil {
 		return nil, err
 	}
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	i := a.Pos.Line - 1
-	if i < 0 || i >= len(lines) || bytes.Count(lines[i], []byte(old)) != 1 {
-		return nil, fmt.Errorf(".sops.yaml line %d: &%s's value is not on one line; replace %s by %s by hand, then resume", a.Pos.Line, name, old, new)
+	if err := ed.SetValue(name, new); err != nil {
+		return nil, fmt.Errorf("%v; replace %s by %s by hand, then resume", err, old, new)
 	}
-	lines[i] = bytes.Replace(lines[i], []byte(old), []byte(new), 1)
-	out := bytes.Join(lines, nil)
-	next, err := sopsconfig.Parse(path, out)
-	if err != nil {
-		return nil, fmt.Errorf("refusing to edit .sops.yaml: %v", err)
-	}
-	if err := sameButSwapped(cfg, next, old, new); err != nil {
-		return nil, fmt.Errorf("refusing to edit .sops.yaml: %v", err)
-	}
-	return out, nil
-}
-
-func sameButSwapped(before, after *sopsconfig.Config, old, new string) error {
-	swap := func(v string) string {
-		if v == old {
-			return new
-		}
-		return v
-	}
-	if len(before.Anchors) != len(after.Anchors) || len(before.Rules) != len(after.Rules) {
-		return errors.New("the anchors or rules changed")
-	}
-	for i, a := range before.Anchors {
-		if b := after.Anchors[i]; b.Name != a.Name || b.Value != swap(a.Value) {
-			return fmt.Errorf("anchor &%s changed unexpectedly", a.Name)
-		}
-	}
-	for i, r := range before.Rules {
-		g1, g2 := r.KeyGroups, after.Rules[i].KeyGroups
-		if len(g1) != len(g2) {
-			return fmt.Errorf("rule %d changed", i+1)
-		}
-		for g := range g1 {
-			if len(g1[g].Keys) != len(g2[g].Keys) {
-				return fmt.Errorf("rule %d changed", i+1)
-			}
-			for k, key := range g1[g].Keys {
-				if g2[g].Keys[k].Value != swap(key.Value) || g2[g].Keys[k].Type != key.Type {
-					return fmt.Errorf("rule %d changed", i+1)
-				}
-			}
-		}
-	}
-	return nil
+	return ed.Bytes(), nil
 }
