@@ -26,6 +26,7 @@ hand edits of .sops.yaml and the 'sops updatekeys' loop:
 
   keycycle host add NAME …     register a host's key, its rules and its file
   keycycle host remove NAME    revoke a host: out of every rule, files re-keyed
+  keycycle host set-key NAME … a reinstalled host's new key, files re-keyed
 
 On the host itself:
 
@@ -37,7 +38,7 @@ On the host itself:
   keycycle host restore-key    swap back (rotation abort)
   keycycle host retire-key     delete the kept key once rotation is done`,
 	}
-	cmd.AddCommand(newHostAddCmd(e), newHostRemoveCmd(e), newHostCheckCmd(e), newHostUnitsCmd(e))
+	cmd.AddCommand(newHostAddCmd(e), newHostRemoveCmd(e), newHostSetKeyCmd(e), newHostCheckCmd(e), newHostUnitsCmd(e))
 	cmd.AddCommand(newHostKeyCmds(e)...)
 	return cmd
 }
@@ -97,9 +98,10 @@ func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args [
 	if err := checkHostName(name); err != nil {
 		return err
 	}
-	if opts.key.count() != 1 {
-		return errorf("pass exactly one of --ssh-pubkey, --ssh-keyscan, --age, --new-ssh-key", "host add needs the host's key")
+	if err := opts.key.check("host add"); err != nil {
+		return err
 	}
+	opts.key.comment = "root@" + name
 	if opts.userKey != "" {
 		if err := checkUserName(opts.userKey); err != nil {
 			return err

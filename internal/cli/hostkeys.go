@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -28,6 +29,21 @@ type hostKeySource struct {
 	keyscan   string
 	newSSHKey string
 	persist   bool
+	// comment ends a generated SSH public key (root@NAME).
+	comment string
+}
+
+// check requires exactly one source of the key.
+func (s hostKeySource) check(cmd string) error {
+	switch s.count() {
+	case 0:
+		return errorf("pass one of --ssh-pubkey FILE, --ssh-keyscan ADDR, --age RECIPIENT, --new-ssh-key DIR",
+			"%s needs the host's key", cmd)
+	case 1:
+		return nil
+	}
+	return errorf("give only one of --ssh-pubkey, --ssh-keyscan, --age, --new-ssh-key",
+		"%s takes the host's key from one place, and %d were given", cmd, s.count())
 }
 
 func (s hostKeySource) count() int {
@@ -70,7 +86,7 @@ func (s hostKeySource) resolve(ctx context.Context) (*hostKey, error) {
 		r, err := keyscan(ctx, s.keyscan)
 		return &hostKey{recipient: r}, err
 	default:
-		return newHostKey()
+		return newHostKey(s.comment)
 	}
 }
 
@@ -101,8 +117,9 @@ func keyscan(ctx context.Context, addr string) (string, error) {
 	return firstEd25519(out, "ssh-keyscan "+addr)
 }
 
-// newHostKey makes an ed25519 SSH key pair in memory.
-func newHostKey() (*hostKey, error) {
+// newHostKey makes an ed25519 SSH key pair in memory; the public key
+// ends with comment (root@NAME, as ssh-keygen -A writes it on the host).
+func newHostKey(comment string) (*hostKey, error) {
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, err
@@ -119,6 +136,9 @@ func newHostKey() (*hostKey, error) {
 	block, err := ssh.MarshalPrivateKey(priv, "")
 	if err != nil {
 		return nil, err
+	}
+	if comment != "" {
+		authorized = append(bytes.TrimSuffix(authorized, []byte("\n")), []byte(" "+comment+"\n")...)
 	}
 	return &hostKey{recipient: recipient, private: pem.EncodeToMemory(block), public: authorized}, nil
 }
@@ -172,8 +192,10 @@ func newSSHKeyNote(dir string, persist bool) string {
 	if persist {
 		sub = "persist/etc/ssh"
 	}
-	note := fmt.Sprintf("host key written to %s; install with: nixos-anywhere --extra-files %s …",
-		filepath.Join(dir, sub, "ssh_host_ed25519_key"), strings.TrimSuffix(dir, "/"))
+	dir = strings.TrimSuffix(dir, "/")
+	note := fmt.Sprintf("host key written to %s; install with: nixos-anywhere --extra-files %s …\n"+
+		"after the install, delete %s (rm -r %s): it holds the host's private SSH key, which only the host should keep",
+		filepath.Join(dir, sub, "ssh_host_ed25519_key"), dir, dir, dir)
 	// nixos-anywhere gives / the folder's own mode: a 0700 folder (mktemp
 	// -d makes one) would lock every user out of the new host's /.
 	if st, err := os.Stat(dir); err == nil && st.Mode().Perm()&0o055 != 0o055 {

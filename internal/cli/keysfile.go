@@ -45,6 +45,29 @@ func keysUpdate(root string, add []policy.Key, retire []string) (*change.PublicF
 	return &change.PublicFile{Rel: keysRel, Data: data}, nil
 }
 
+// replaceKeyRecord records in .keycycle/keys.yaml, when the repository
+// has one, that the key old was replaced by nk (retired now, nk created
+// now), and puts the update into the change.
+func replaceKeyRecord(req *change.Request, old string, nk policy.Key) error {
+	path := filepath.Join(filepath.Dir(req.ConfigPath), filepath.FromSlash(keysRel))
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	keys, err := policy.LoadKeys(path)
+	if err != nil {
+		return withHint(err, "fix .keycycle/keys.yaml (keycycle check reports where), or run 'keycycle init --force'")
+	}
+	if !keys.Replace(old, nk, time.Now().UTC().Truncate(time.Second)) {
+		return nil
+	}
+	data, err := keys.Marshal()
+	if err != nil {
+		return err
+	}
+	req.Public = append(req.Public, change.PublicFile{Rel: keysRel, Data: data})
+	return nil
+}
+
 // addKeyRecords puts the keys.yaml update, if any, into the change.
 func addKeyRecords(req *change.Request, add []policy.Key, retire []string) error {
 	pf, err := keysUpdate(filepath.Dir(req.ConfigPath), add, retire)

@@ -42,7 +42,7 @@ func openEditor(ctx context.Context, m *mutateFlags) (*configedit.Editor, *sessi
 // refuseTaken refuses a name or a recipient already registered.
 func refuseTaken(l layout, name, recipient string) error {
 	if a, ok := l.cfg.AnchorByName(name); ok {
-		return errorf("pick another name, or 'keycycle host remove "+name+"' first",
+		return errorf("pick another name; a reinstalled host with a new key: 'keycycle host set-key "+name+" …'",
 			"&%s already exists in .sops.yaml (line %d)", name, a.Pos.Line)
 	}
 	if a, ok := l.cfg.AnchorByValue(recipient); ok {

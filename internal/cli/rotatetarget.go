@@ -161,7 +161,7 @@ func hostFileOf(pol *policy.Policy, host string) string {
 }
 
 func article(word string) string {
-	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) && !strings.HasPrefix(word, "us") {
 		return "n"
 	}
 	return ""

@@ -65,6 +65,27 @@ func (k *Keys) ByRecipient(r string) *Key {
 	return nil
 }
 
+// Replace records that the key with recipient old was replaced by k: the
+// old entry retired at now with replaced_by k.Name (an entry is made
+// for it when missing, with k's name, kind and owner), and k added,
+// created at now. It reports false and changes nothing when k's
+// recipient is listed already.
+func (k *Keys) Replace(old string, nk Key, now time.Time) bool {
+	if k.ByRecipient(nk.Recipient) != nil {
+		return false
+	}
+	o := k.ByRecipient(old)
+	if o == nil {
+		o = &Key{Name: nk.Name, Recipient: old, Kind: nk.Kind, Owner: nk.Owner}
+		k.Keys = append(k.Keys, o)
+	}
+	retired, created := now, now
+	o.Retired, o.ReplacedBy = &retired, nk.Name
+	nk.Created, nk.Retired, nk.ReplacedBy = &created, nil, ""
+	k.Keys = append(k.Keys, &nk)
+	return true
+}
+
 // LoadKeys reads .keycycle/keys.yaml at path.
 func LoadKeys(path string) (*Keys, error) {
 	data, err := os.ReadFile(path)

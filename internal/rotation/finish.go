@@ -28,19 +28,10 @@ func retireInKeys(root string, j *Journal, now time.Time) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("%s: %v", keysFile, err)
 	}
-	if ks.ByRecipient(j.New) != nil {
+	if !ks.Replace(j.Old, policy.Key{Name: j.Key, Recipient: j.New, Kind: policy.Kind(j.Kind), Owner: j.Host,
+		Origin: policy.OriginGenerated}, now) {
 		return false, nil
 	}
-	kind := policy.Kind(j.Kind)
-	old := ks.ByRecipient(j.Old)
-	if old == nil {
-		old = &policy.Key{Name: j.Key, Recipient: j.Old, Kind: kind, Owner: j.Host}
-		ks.Keys = append(ks.Keys, old)
-	}
-	old.Retired, old.ReplacedBy = &now, j.Key
-	created := now
-	ks.Keys = append(ks.Keys, &policy.Key{Name: j.Key, Recipient: j.New, Kind: kind, Owner: j.Host,
-		Origin: policy.OriginGenerated, Created: &created})
 	data, err := ks.Marshal()
 	if err != nil {
 		return false, err
