@@ -200,33 +200,66 @@ func runRotation(ctx context.Context, r *rotation.Runner, j *rotation.Journal, o
 
 func newRotateResumeCmd(e *env) *cobra.Command {
 	m := &mutateFlags{noExclude: true}
+	reach := &reachFlags{}
 	cmd := &cobra.Command{
 		Use:   "resume [ID]",
 		Short: "Continue an open rotation from its last recorded step",
-		Args:  argsHint(cobra.MaximumNArgs(1)),
+		Long: `Resume repeats the step where the rotation stopped and continues.
+--ssh, --ssh-config, --remote-keycycle, --sudo, --local and --deploy
+correct how the host is reached and deployed (a wrong --ssh at start, a
+moved host): the journal and the audit log record the change.`,
+		Example: `  keycycle rotate resume griefling-20261127T090000Z --ssh root@192.0.2.11`,
+		Args:    argsHint(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withRotation(cmd.Context(), m, e.stdout, args, describeResume, func(r *rotation.Runner, j *rotation.Journal) error {
+			describe := reach.describe(describeResume)
+			return withRotation(cmd.Context(), m, e.stdout, args, describe, func(r *rotation.Runner, j *rotation.Journal) error {
 				if !j.State.Open() {
 					return errorf("'keycycle rotate status --all' lists the rotations", "rotation %s is %s", j.ID, j.State)
+				}
+				if err := applyReach(cmd.Context(), r, j, reach, e.stdout); err != nil {
+					return err
 				}
 				return runRotation(cmd.Context(), r, j, e.stdout)
 			})
 		},
 	}
 	m.register(cmd, e, "text")
+	reach.register(cmd)
 	return cmd
 }
 
 func newRotateAbortCmd(e *env) *cobra.Command {
 	m := &mutateFlags{noExclude: true}
+	reach := &reachFlags{}
+	var force bool
 	cmd := &cobra.Command{
 		Use:   "abort [ID]",
 		Short: "Roll back an open rotation: the host's old key and the exact recipients",
-		Args:  argsHint(cobra.MaximumNArgs(1)),
+		Long: `Abort puts the host's old key back and takes the new key out of
+.sops.yaml and the files, before step 6 (old-removed).
+
+--ssh, --ssh-config, --remote-keycycle, --sudo and --local correct how the
+host is reached (recorded in the journal and the audit log). --force
+closes a rotation whose host cannot be reached at all, only while nothing
+depends on the host (planned, new-key: the new key is in no file and the
+host's key file untouched); it says what may be left on the host.`,
+		Example: `  keycycle rotate abort griefling-20261127T090000Z --ssh root@192.0.2.11
+  keycycle rotate abort griefling-20261127T090000Z --force`,
+		Args: argsHint(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withRotation(cmd.Context(), m, e.stdout, args, rotation.AbortSteps, func(r *rotation.Runner, j *rotation.Journal) error {
+			describe := reach.describe(rotation.AbortSteps)
+			if force {
+				describe = reach.describe(forcedAbortSteps)
+			}
+			return withRotation(cmd.Context(), m, e.stdout, args, describe, func(r *rotation.Runner, j *rotation.Journal) error {
+				if err := applyReach(cmd.Context(), r, j, reach, e.stdout); err != nil {
+					return err
+				}
+				if force {
+					return abortForced(cmd.Context(), r, j, e.stdout)
+				}
 				if err := r.Abort(cmd.Context(), j); err != nil {
-					return errorf("fix the cause and abort again, or 'keycycle rotate resume "+j.ID+"'", "%v", err)
+					return errorf("fix the cause and abort again, or 'keycycle rotate resume "+j.ID+"'; a host that cannot be reached: --ssh to correct it, or --force", "%v", err)
 				}
 				fmt.Fprintf(e.stdout, "rotation %s aborted: &%s is %s again\n", j.ID, j.Key, j.Old)
 				return nil
@@ -234,6 +267,8 @@ func newRotateAbortCmd(e *env) *cobra.Command {
 		},
 	}
 	m.register(cmd, e, "text")
+	reach.register(cmd)
+	cmd.Flags().BoolVar(&force, "force", false, "abort without reaching the host (only at planned or new-key)")
 	return cmd
 }
 
