@@ -111,7 +111,7 @@ func (c *checker) hostChecks(x *hostIndex, h *policy.Host) {
 	if len(recips) == 0 {
 		c.add(IDHostNotInSops, cfgFile, h.Pos.Line, h.Pos.Column,
 			fmt.Sprintf("host %s has no key in .sops.yaml (no anchor &%s)", h.Name, strings.Join(h.KeyNames(), ", &")),
-			fmt.Sprintf("add it with 'keycycle host add %s --ssh-keyscan ADDRESS', or name its anchors in hosts.%s.keys", h.Name, h.Name))
+			fmt.Sprintf("a removed host: delete hosts.%s from keycycle.yaml; a new one: 'keycycle host add %s --ssh-keyscan ADDRESS'; or name its anchors in hosts.%s.keys", h.Name, h.Name, h.Name))
 		return
 	}
 	for _, file := range sortedKeys(x.needs[h.Name]) {

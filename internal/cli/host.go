@@ -45,10 +45,12 @@ On the host itself:
 
 type hostAddOptions struct {
 	mutateFlags
-	key     hostKeySource
-	userKey string
-	dir     string
-	noShare bool
+	key      hostKeySource
+	userKey  string
+	dir      string
+	noShare  bool
+	pol      policy.HostEdit
+	noPolicy bool
 }
 
 func newHostAddCmd(e *env) *cobra.Command {
@@ -66,14 +68,16 @@ func newHostAddCmd(e *env) *cobra.Command {
   5. creates DIR/NAME.yaml if missing, and with --user-key USER a new user
      age key whose private half is stored encrypted there under keys/age,
      registered as &USER_NAME,
-  6. rekeys every file that changed — all verified in memory first; nothing
+  6. adds NAME under hosts: of keycycle.yaml, when there is one, with
+     --role and --ssh (comments and order kept; --no-policy leaves it),
+  7. rekeys every file that changed — all verified in memory first; nothing
      is written unless every file verified.
 
 --new-ssh-key DIR generates the host's SSH key pair into DIR/etc/ssh
 (DIR/persist/etc/ssh with --persist) for 'nixos-anywhere --extra-files DIR',
 so the host can decrypt on its first boot.`,
 		Example: `  keycycle host add griefling --ssh-keyscan 192.0.2.10 --dry-run
-  keycycle host add griefling --ssh-pubkey ssh_host_ed25519_key.pub --user-key rain
+  keycycle host add griefling --ssh-pubkey ssh_host_ed25519_key.pub --user-key rain --role desktop --ssh root@griefling.lan
   keycycle host add griefling --new-ssh-key /tmp/extra --persist`,
 		Args: argsHint(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -90,6 +94,9 @@ so the host can decrypt on its first boot.`,
 	f.StringVar(&opts.userKey, "user-key", "", "also make a user age key USER_NAME stored in the host's file")
 	f.StringVar(&opts.dir, "dir", "sops", "folder of the secrets files, relative to the repository")
 	f.BoolVar(&opts.noShare, "no-shared", false, "do not add the host to the shared rules")
+	f.StringVar(&opts.pol.Role, "role", "", "the host's role, written to keycycle.yaml's hosts:")
+	f.StringVar(&opts.pol.SSH, "ssh", "", "the host's ssh target (user@addr), written to keycycle.yaml's hosts:")
+	f.BoolVar(&opts.noPolicy, "no-policy", false, "leave keycycle.yaml as it is")
 	return cmd
 }
 
@@ -152,6 +159,11 @@ func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args [
 	if err := addKeyRecords(&req, records, nil); err != nil {
 		return err
 	}
+	if !opts.noPolicy {
+		if err := hostPolicyUpdate(&req, name, true, opts.pol); err != nil {
+			return err
+		}
+	}
 	if opts.userKey != "" {
 		if _, err := os.Stat(filepath.Join(filepath.Dir(cfgPath), l.hostFile(name))); err == nil {
 			return errorf("add the user key by hand with 'sops edit', or remove the file first",
@@ -160,7 +172,7 @@ func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args [
 	}
 	// A new SSH host key is written before the repository changes (and
 	// refuses to overwrite): the repository never names a key that is lost.
-	return finishChange(ctx, out, s, "keycycle: host add "+name, ed.Diff(), req, func() error {
+	return finishChange(ctx, out, s, "keycycle: host add "+name, withPolicyDiff(ed.Diff(), req), req, func() error {
 		if hk.private == nil {
 			return nil
 		}

@@ -22,6 +22,7 @@ type hostRemoveOptions struct {
 	mutateFlags
 	keepFile bool
 	dir      string
+	noPolicy bool
 }
 
 func newHostRemoveCmd(e *env) *cobra.Command {
@@ -32,7 +33,8 @@ func newHostRemoveCmd(e *env) *cobra.Command {
 		Long: `Host remove decommissions a host. It removes &NAME and the host's user keys
 (&USER_NAME) from keys: and from every rule, removes the host's own rule
 and deletes its file DIR/NAME.yaml (it stays in the VCS history) — or with
---keep-file keeps both, re-encrypted for the remaining keys.
+--keep-file keeps both, re-encrypted for the remaining keys. The host leaves
+hosts: in keycycle.yaml too (--no-policy keeps it there).
 
 Every file the host could read gets a new data key and all its values are
 encrypted again, so the removed key opens nothing written from now on. The
@@ -50,6 +52,7 @@ file verified. It refuses to leave any file with no recipient.`,
 	}
 	opts.register(cmd, e)
 	cmd.Flags().BoolVar(&opts.keepFile, "keep-file", false, "keep the host's file and rule, re-encrypted for the remaining keys")
+	cmd.Flags().BoolVar(&opts.noPolicy, "no-policy", false, "leave the host under hosts: in keycycle.yaml")
 	cmd.Flags().StringVar(&opts.dir, "dir", "sops", "folder of the secrets files, relative to the repository")
 	return cmd
 }
@@ -88,8 +91,13 @@ func runHostRemove(ctx context.Context, opts *hostRemoveOptions, out io.Writer, 
 	if err := addKeyRecords(&req, nil, req.RotateFor); err != nil {
 		return err
 	}
+	if !opts.noPolicy {
+		if err := hostPolicyUpdate(&req, name, false, policy.HostEdit{}); err != nil {
+			return err
+		}
+	}
 	req.NewConfig = ed.Bytes()
-	return finishChange(ctx, out, s, "keycycle: host remove "+name, ed.Diff(), req, nil)
+	return finishChange(ctx, out, s, "keycycle: host remove "+name, withPolicyDiff(ed.Diff(), req), req, nil)
 }
 
 func removeKeys(ed *configedit.Editor, names []string) error {

@@ -111,6 +111,12 @@ func (e *Editor) Diff() string {
 	return unifiedDiff("a/.sops.yaml", "b/.sops.yaml", e.original, e.data, 3)
 }
 
+// UnifiedDiff is a unified diff (3 lines of context) of any two texts,
+// named a/NAME and b/NAME, as Diff writes it; "" when they are equal.
+func UnifiedDiff(name string, a, b []byte) string {
+	return unifiedDiff("a/"+name, "b/"+name, a, b, 3)
+}
+
 // fail builds an *Error; line 0 leaves the position out.
 func (e *Editor) fail(kind error, line int, format string, args ...any) *Error {
 	msg := fmt.Sprintf(format, args...)
