@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -138,14 +139,29 @@ func (c *checker) index() {
 	for _, a := range c.r.Config.Anchors {
 		c.names[a.Value] = append(c.names[a.Value], a.Name)
 		c.listed[a.Value] = true
+		c.listed[keyID(a.Value)] = true
 	}
 	for _, rule := range c.r.Config.Rules {
 		for _, g := range rule.KeyGroups {
 			for _, k := range g.Keys {
 				c.listed[k.Value] = true
+				c.listed[keyID(k.Value)] = true
 			}
 		}
 	}
+}
+
+// pgpFingerprint matches a PGP fingerprint or long key ID without spaces.
+var pgpFingerprint = regexp.MustCompile(`^(?i)(0x)?([0-9a-f]{40}|[0-9a-f]{16})$`)
+
+// keyID is the form in which two spellings of one key compare equal: a
+// PGP fingerprint without spaces, in upper case (gpg reads it in any
+// case); any other key as it is.
+func keyID(v string) string {
+	if t := strings.ReplaceAll(v, " ", ""); pgpFingerprint.MatchString(t) {
+		return strings.ToUpper(t)
+	}
+	return v
 }
 
 // label names a key for a message: "rain (age1abcd…wxyz)", or the value

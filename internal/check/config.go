@@ -134,6 +134,16 @@ func (c *checker) keyRefChecks(rule *sopsconfig.Rule) {
 				continue
 			}
 			r, err := c.parseRecipient(k.Value)
+			if err != nil && pgpFingerprint.MatchString(strings.ReplaceAll(k.Value, " ", "")) {
+				what := fmt.Sprintf("%q", k.Value)
+				if k.Alias != "" {
+					what = "*" + k.Alias
+				}
+				c.add(IDInvalidRecipient, c.cfgFile, k.Pos.Line, k.Pos.Column,
+					fmt.Sprintf("rule %d: %s is a PGP fingerprint listed under age:, not an age recipient", rule.Index+1, what),
+					"list it under pgp: in that key group")
+				continue
+			}
 			if err != nil {
 				if k.Alias == "" { // anchors are reported where they are defined
 					shown := fmt.Sprintf("%q", k.Value)

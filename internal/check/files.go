@@ -160,7 +160,7 @@ func (c *checker) drift(e *repo.Entry) {
 // removed reports a key the file has but its rule does not want.
 func (c *checker) removed(e *repo.Entry, k repo.MasterKey, where string) {
 	line := lineOf(e.Abs, k.ID)
-	if c.listed[k.ID] {
+	if c.listed[keyID(k.ID)] {
 		if e.Wanted == nil {
 			return // no rule: nothing says it should not be there
 		}
@@ -187,12 +187,12 @@ func groupAt(groups [][]repo.MasterKey, i int) []repo.MasterKey {
 func minus(a, b []repo.MasterKey) []repo.MasterKey {
 	in := map[string]bool{}
 	for _, k := range b {
-		in[k.String()] = true
+		in[k.Type+":"+keyID(k.ID)] = true
 	}
 	var out []repo.MasterKey
 	for _, k := range a {
-		if !in[k.String()] {
-			in[k.String()] = true
+		if id := k.Type + ":" + keyID(k.ID); !in[id] {
+			in[id] = true
 			out = append(out, k)
 		}
 	}

@@ -54,6 +54,9 @@ var sopsBinary = sync.OnceValues(func() (string, error) {
 //   - subst FILE...: $VARS in the files replaced from the environment;
 //   - kc CODE ARGS...: run keycycle ARGS and require exit code CODE (its
 //     output is then checked with stdout/stderr as after exec);
+//   - gpgkey NAME: a new PGP key pair (ed25519, cv25519 encryption subkey,
+//     no passphrase) in $GNUPGHOME, $NAME set to its fingerprint and
+//     $NAME_lower to it in lower case;
 //   - treehash: print one hash of every file's path, mode and content under
 //     $WORK except .t/ and home/ (the script's own scratch), for proving
 //     that --dry-run writes nothing.
@@ -84,6 +87,7 @@ func TestScripts(t *testing.T) {
 			"subst":    cmdSubst,
 			"kc":       cmdKC,
 			"treehash": cmdTreehash,
+			"gpgkey":   cmdGpgkey,
 		},
 	})
 }
@@ -167,4 +171,34 @@ func cmdTreehash(ts *testscript.TestScript, neg bool, args []string) {
 	})
 	ts.Check(err)
 	fmt.Fprintf(ts.Stdout(), "%x\n", h.Sum(nil))
+}
+
+func cmdGpgkey(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: gpgkey NAME")
+	}
+	name := args[0]
+	gpg := func(args ...string) string {
+		cmd := exec.Command("gpg", append([]string{"--batch", "--pinentry-mode", "loopback", "--passphrase", ""}, args...)...)
+		cmd.Env = append(os.Environ(), "GNUPGHOME="+ts.Getenv("GNUPGHOME"), "HOME="+ts.Getenv("HOME"))
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			ts.Fatalf("gpg %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	uid := name + " <" + name + "@example.org>"
+	gpg("--quick-gen-key", uid, "ed25519", "cert,sign", "never")
+	fpr := ""
+	for _, line := range strings.Split(gpg("--with-colons", "--list-secret-keys", uid), "\n") {
+		if f := strings.Split(line, ":"); len(f) > 9 && f[0] == "fpr" && fpr == "" {
+			fpr = f[9]
+		}
+	}
+	if fpr == "" {
+		ts.Fatalf("gpg made no key for %s", uid)
+	}
+	gpg("--quick-add-key", fpr, "cv25519", "encr", "never")
+	ts.Setenv(name, fpr)
+	ts.Setenv(name+"_lower", strings.ToLower(fpr))
 }

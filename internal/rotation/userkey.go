@@ -134,11 +134,37 @@ func (r *Runner) finishUserKey(ctx context.Context, j *Journal) error {
 		return nil // done before
 	}
 	line, old, _ := strings.Cut(rest, "\n")
-	value := line
-	if others := withoutIdentity(old, j.Old); others != "" {
+	return r.writeUserKey(ctx, j, f, finishedUserKey(line, old, j.Old, j.New), "old user key dropped from "+j.HostFile)
+}
+
+// finishedUserKey is keys/age at done: the new identity line, then what
+// stood beside the old identity (other identities, comments). The old
+// identity's "# public key: OLD" comment (and a "# created:" line right
+// above it, as age-keygen writes them) does not stay: when there was
+// one, the new identity gets its own "# public key: NEW" above it.
+func finishedUserKey(newLine, old, oldRcp, newRcp string) string {
+	lines := strings.Split(withoutIdentity(old, oldRcp), "\n")
+	named := false
+	for i := 0; i < len(lines); i++ {
+		if strings.TrimSpace(lines[i]) != "# public key: "+oldRcp {
+			continue
+		}
+		from := i
+		if i > 0 && strings.HasPrefix(strings.TrimSpace(lines[i-1]), "# created:") {
+			from = i - 1
+		}
+		lines = append(lines[:from], lines[i+1:]...)
+		i = from - 1
+		named = true
+	}
+	value := newLine
+	if named {
+		value = "# public key: " + newRcp + "\n" + value
+	}
+	if others := strings.Join(lines, "\n"); strings.TrimSpace(others) != "" {
 		value += "\n" + others
 	}
-	return r.writeUserKey(ctx, j, f, value, "old user key dropped from "+j.HostFile)
+	return value
 }
 
 // withoutIdentity returns an identity file's text without the identity

@@ -23,6 +23,24 @@ func TestWithoutIdentity(t *testing.T) {
 	}
 }
 
+func TestFinishedUserKey(t *testing.T) {
+	old, _ := age.GenerateX25519Identity()
+	nw, _ := age.GenerateX25519Identity()
+	other, _ := age.GenerateX25519Identity()
+	o, n := old.Recipient().String(), nw.Recipient().String()
+	for _, c := range []struct{ in, want string }{
+		{old.String(), nw.String()},
+		{"# created: 2025-01-01T00:00:00Z\n# public key: " + o + "\n" + old.String() + "\n",
+			"# public key: " + n + "\n" + nw.String()},
+		{"# rain\n# public key: " + o + "\n" + old.String() + "\n" + other.String(),
+			"# public key: " + n + "\n" + nw.String() + "\n# rain\n" + other.String()},
+	} {
+		if got := finishedUserKey(nw.String(), c.in, o, n); got != c.want {
+			t.Errorf("finishedUserKey = %q, want %q", redact(got), redact(c.want))
+		}
+	}
+}
+
 // redact keeps private keys out of test output.
 func redact(s string) string {
 	var out []string

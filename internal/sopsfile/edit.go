@@ -7,7 +7,6 @@ import (
 	"filippo.io/age"
 	"github.com/getsops/sops/v3"
 	"github.com/getsops/sops/v3/aes"
-	sopsage "github.com/getsops/sops/v3/age"
 	"github.com/getsops/sops/v3/cmd/sops/common"
 )
 
@@ -89,12 +88,9 @@ func openTree(path string, data []byte, opts EditOptions) (*sops.Tree, []byte, e
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if len(opts.Identities) == 0 {
-		return nil, nil, errNoIdentity(tree)
-	}
-	dataKey, err := dataKeyWith(tree.Metadata, sopsage.ParsedIdentities(opts.Identities))
+	dataKey, err := openDataKey(tree, opts.Identities)
 	if err != nil {
-		return nil, nil, errNoIdentity(tree)
+		return nil, nil, err
 	}
 	if err := decryptTree(tree, dataKey); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)

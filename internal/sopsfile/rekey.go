@@ -11,7 +11,6 @@ import (
 	"filippo.io/age"
 	"github.com/getsops/sops/v3"
 	"github.com/getsops/sops/v3/aes"
-	sopsage "github.com/getsops/sops/v3/age"
 	"github.com/getsops/sops/v3/cmd/sops/common"
 	"github.com/getsops/sops/v3/config"
 	"github.com/getsops/sops/v3/keys"
@@ -147,12 +146,9 @@ func Rekey(path string, data []byte, opts RekeyOptions) (*RekeyResult, error) {
 	if !res.Changed {
 		return res, nil
 	}
-	if len(opts.Identities) == 0 {
-		return nil, errNoIdentity(out)
-	}
-	dataKey, err := dataKeyWith(out.Metadata, sopsage.ParsedIdentities(opts.Identities))
+	dataKey, err := openDataKey(out, opts.Identities)
 	if err != nil {
-		return nil, errNoIdentity(out)
+		return nil, err
 	}
 	// One parse: the plaintext is a deep copy of the encrypted tree,
 	// decrypted in memory; "before" is kept for the comparison.
