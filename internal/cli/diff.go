@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"filippo.io/age"
 	"github.com/spf13/cobra"
 
 	"github.com/keycycle/keycycle/internal/repo"
@@ -40,7 +41,10 @@ pull request on a secrets repository.
 A key that disappears from a file's metadata lost access to what is
 written from now on; unless the file got a new data key at the same time,
 whoever kept the old file could still read it (keycycle rekey does that on
-every removal).`,
+every removal). When an identity of yours opens both versions of a file,
+diff says whether its data key changed ("new data key", JSON
+data_key_rotated); without one it can only tell whether the values were
+encrypted again (the MAC changed).`,
 		Example: `  keycycle diff origin/main HEAD
   keycycle diff --format json HEAD~1`,
 		Args: argsHint(cobra.MaximumNArgs(2)),
@@ -70,12 +74,18 @@ type diffFile struct {
 	// encrypted again. When it is false the data key is the same, so a
 	// key that was removed can still read what the file holds.
 	Rewritten bool `json:"rewritten"`
+	// DataKeyRotated says whether the data key changed, when an identity
+	// here opens both versions (absent otherwise).
+	DataKeyRotated *bool `json:"data_key_rotated,omitempty"`
+	// raw holds the two versions, for the data key comparison.
+	raw [2][]byte
 }
 
 // snapshot is the encrypted files of one side and the key names its
 // .sops.yaml gives.
 type snapshot struct {
 	files map[string]*repo.File
+	raw   map[string][]byte
 	names names
 }
 
@@ -97,13 +107,14 @@ func runDiff(ctx context.Context, opts *diffOptions, out io.Writer, args []strin
 	}
 	a, err := snapshotAt(ctx, root, from, opts.exclude)
 	if err != nil {
-		return err
+		return revisionError(from, err)
 	}
 	b, err := snapshotAt(ctx, root, to, opts.exclude)
 	if err != nil {
-		return err
+		return revisionError(to, err)
 	}
 	files := compareSnapshots(a, b)
+	dataKeys(files, identities())
 	if to == "" {
 		to = "working tree"
 	}
@@ -121,13 +132,39 @@ func runDiff(ctx context.Context, opts *diffOptions, out io.Writer, args []strin
 	return nil
 }
 
+// revisionError says which revision could not be read, and how to name one.
+func revisionError(rev string, err error) error {
+	if rev == "" {
+		return err
+	}
+	return errorf("name a commit, branch or tag ('git log --oneline' lists them); 'keycycle diff REV' compares REV with the working tree",
+		"cannot read revision %q: %s", rev, oneLineErr(err))
+}
+
+func oneLineErr(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
+
+// dataKeys fills in DataKeyRotated where an identity opens both versions
+// of a changed file.
+func dataKeys(files []diffFile, ids []age.Identity) {
+	for i := range files {
+		f := &files[i]
+		if f.Status != "changed" || f.raw[0] == nil || f.raw[1] == nil {
+			continue
+		}
+		if same, known := sopsfile.SameDataKey(f.File, f.raw[0], f.raw[1], ids); known {
+			rotated := !same
+			f.DataKeyRotated = &rotated
+		}
+	}
+}
+
 // snapshotAt reads the encrypted files at rev ("" = the working tree).
 func snapshotAt(ctx context.Context, root, rev string, exclude []string) (*snapshot, error) {
 	contents, err := treeContents(ctx, root, rev, exclude)
 	if err != nil {
 		return nil, err
 	}
-	s := &snapshot{files: map[string]*repo.File{}, names: names{}}
+	s := &snapshot{files: map[string]*repo.File{}, raw: map[string][]byte{}, names: names{}}
 	if cfg, ok := contents[sopsconfig.FileName]; ok {
 		if c, err := sopsconfig.Parse(sopsconfig.FileName, cfg); err == nil {
 			s.names = anchorNames(c)
@@ -139,6 +176,7 @@ func snapshotAt(ctx context.Context, root, rev string, exclude []string) (*snaps
 		}
 		if f, err := sopsfile.Parse(rel, data); err == nil {
 			s.files[rel] = f
+			s.raw[rel] = data
 		}
 	}
 	return s, nil
@@ -216,6 +254,7 @@ func compareFile(rel string, a, b *snapshot) (diffFile, bool) {
 	}
 	if fa != nil && fb != nil {
 		d.Rewritten = fa.Meta.MAC != fb.Meta.MAC
+		d.raw = [2][]byte{a.raw[rel], b.raw[rel]}
 	}
 	return d, d.Status != "changed" || len(d.Gained)+len(d.Lost) > 0
 }
@@ -248,7 +287,12 @@ func writeDiffText(out io.Writer, from, to string, files []diffFile) {
 			parts = append(parts, "-"+keyLabel(k))
 		}
 		note := ""
-		if len(f.Lost) > 0 && f.Status == "changed" && !f.Rewritten {
+		switch {
+		case f.DataKeyRotated != nil && *f.DataKeyRotated:
+			note = " (new data key)"
+		case f.DataKeyRotated != nil && len(f.Lost) > 0:
+			note = " (same data key: the removed keys can still read this content)"
+		case f.DataKeyRotated == nil && len(f.Lost) > 0 && f.Status == "changed" && !f.Rewritten:
 			note = " (values not re-encrypted: the removed keys can still read this content)"
 		}
 		fmt.Fprintf(out, "%s: %s %s%s\n", f.File, f.Status, strings.Join(parts, " "), note)

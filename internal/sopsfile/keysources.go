@@ -1,9 +1,15 @@
 package sopsfile
 
 import (
+	"bytes"
+	"errors"
+
 	"filippo.io/age"
 	"github.com/getsops/sops/v3"
 	sopsage "github.com/getsops/sops/v3/age"
+	"github.com/getsops/sops/v3/config"
+
+	"github.com/keycycle/keycycle/internal/repo"
 )
 
 // openDataKey returns a file's data key. The age identities keycycle
@@ -40,4 +46,34 @@ func hasOtherKeys(m sops.Metadata) bool {
 		}
 	}
 	return false
+}
+
+// missingMetadata is the error for a file without sops metadata: a
+// plaintext file (repo.ErrNoMetadata), unless it holds values sops
+// encrypted — then its metadata was lost (a truncated or half-merged
+// file), and encrypting it again would be wrong.
+func missingMetadata(data []byte) error {
+	if bytes.Contains(data, []byte("ENC[AES256_GCM,")) {
+		return errDamagedMetadata
+	}
+	return repo.ErrNoMetadata
+}
+
+var errDamagedMetadata = errors.New("damaged sops metadata: the file holds encrypted values (ENC[…]) but no sops metadata (truncated, or cut by a merge); restore it from version control")
+
+// SameDataKey tells whether two versions of a file (path names its
+// format) have the same data key, each opened as Rekey opens it. known
+// is false when either version does not open.
+func SameDataKey(path string, a, b []byte, ids []age.Identity) (same, known bool) {
+	var keys [2][]byte
+	for i, data := range [][]byte{a, b} {
+		tree, err := loadTree(path, data, config.NewStoresConfig())
+		if err != nil {
+			return false, false
+		}
+		if keys[i], err = openDataKey(tree, ids); err != nil {
+			return false, false
+		}
+	}
+	return bytes.Equal(keys[0], keys[1]), true
 }

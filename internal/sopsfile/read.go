@@ -70,7 +70,7 @@ func Parse(path string, data []byte) (f *repo.File, err error) {
 	}
 	if err != nil {
 		if errors.Is(err, sops.MetadataNotFound) || strings.Contains(err.Error(), string(sops.MetadataNotFound)) {
-			return nil, repo.ErrNoMetadata
+			return nil, missingMetadata(data)
 		}
 		return nil, fmt.Errorf("cannot read as a sops %s file: %s", format, oneLine(err.Error()))
 	}

@@ -122,7 +122,7 @@ func loadTree(path string, data []byte, sc *config.StoresConfig) (*sops.Tree, er
 	tree, err := store.LoadEncryptedFile(data)
 	if err != nil {
 		if strings.Contains(err.Error(), string(sops.MetadataNotFound)) {
-			return nil, repo.ErrNoMetadata
+			return nil, missingMetadata(data)
 		}
 		return nil, fmt.Errorf("%w (cut short or edited by hand?): %s", repo.ErrDamaged, oneLine(err.Error()))
 	}
