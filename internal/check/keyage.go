@@ -104,6 +104,11 @@ func (c *checker) keyAge(k *policy.Key, a sopsconfig.Anchor) {
 			f = c.add(IDKeyOverdue, file, line, col,
 				fmt.Sprintf("%s key %s is %s old (created %s); %s allows %s: rotation was due %s",
 					k.Kind, name, days(age), k.Created.Format("2006-01-02"), from, days(limit), due.Format("2006-01-02")), hint)
+			if ef := c.pol.Config.Policy.EnforceFrom; ef != nil && c.now.Before(*ef) {
+				f.Severity = Warning
+				f.Message += fmt.Sprintf("; a warning until the grace period of policy.enforce_from ends on %s (in %s), an error from then on",
+					ef.Format("2006-01-02"), days(ef.Sub(c.now)))
+			}
 		case !c.now.Before(due.Add(-warn)):
 			f = c.add(IDKeyDueSoon, file, line, col,
 				fmt.Sprintf("%s key %s is due for rotation on %s, in %s (%s allows %s)",

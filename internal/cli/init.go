@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -83,7 +84,14 @@ func runInit(ctx context.Context, opts *initOptions, out io.Writer) (err error) 
 	cfgFile := filepath.Join(s.root, policy.ConfigFile)
 	skeleton, cfgState := []byte(nil), "kept (it exists)"
 	if !exists(cfgFile) {
-		skeleton, cfgState = initSkeleton(keys), "written"
+		skeleton, cfgState = initSkeleton(keys, ""), "written"
+	}
+	grace, err := initGrace(out, cfgFile, skeleton, keys)
+	if err != nil {
+		return err
+	}
+	if grace != "" {
+		skeleton = initSkeleton(keys, grace)
 	}
 	if opts.dryRun {
 		keysState, cfgState = "would be "+keysState, "would be "+cfgState
@@ -188,6 +196,44 @@ func writeInitReport(out io.Writer, keys *policy.Keys, keysState, cfgState strin
 	if !dryRun {
 		fmt.Fprintln(out, "next: give each host its role in keycycle.yaml, then run 'keycycle check'")
 	}
+}
+
+// initGrace counts the adopted keys past the policy (the skeleton's, or
+// the keycycle.yaml there is) and says so. For a new skeleton it returns
+// the policy.enforce_from lines that make them warnings for
+// policy.GraceDays; an existing keycycle.yaml is not touched.
+func initGrace(out io.Writer, cfgFile string, skeleton []byte, keys *policy.Keys) (string, error) {
+	data := skeleton
+	if data == nil {
+		var err error
+		if data, err = os.ReadFile(cfgFile); err != nil {
+			return "", err
+		}
+	}
+	cfg, err := policy.ParseConfig(policy.ConfigFile, data)
+	if err != nil {
+		return "", nil // an existing keycycle.yaml with errors: 'check' says so
+	}
+	now := time.Now().UTC()
+	over := (&policy.Policy{Config: cfg, Keys: keys}).Overdue(now)
+	if len(over) == 0 {
+		return "", nil
+	}
+	until := now.AddDate(0, 0, policy.GraceDays)
+	if cfg.Policy.EnforceFrom != nil {
+		fmt.Fprintf(out, "%d key(s) are past the policy's maximum age; KC301 is a warning until policy.enforce_from (%s)\n",
+			len(over), cfg.Policy.EnforceFrom.Format("2006-01-02"))
+		return "", nil
+	}
+	if skeleton == nil {
+		fmt.Fprintf(out, "%d key(s) are past the policy's maximum age: 'keycycle check' fails on them (KC301); "+
+			"to phase the policy in, set policy.enforce_from: %s in keycycle.yaml\n", len(over), until.Format("2006-01-02"))
+		return "", nil
+	}
+	fmt.Fprintf(out, "%d key(s) are past the policy's maximum age: keycycle.yaml gets policy.enforce_from: %s, "+
+		"until which 'keycycle check' reports them as warnings (KC301); rotate them before: 'keycycle rotate due'\n",
+		len(over), until.Format("2006-01-02"))
+	return graceLines(until, len(over)), nil
 }
 
 func exists(path string) bool {

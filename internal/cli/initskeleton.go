@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/keycycle/keycycle/internal/policy"
 )
@@ -63,13 +64,22 @@ policy:
   #   server: 90d
   warn_before: 30d
   new_data_key_on_revoke: true
-
+%s
 # deploy: nixos-rebuild switch --flake .#{host} --target-host {ssh}
 vcs: auto
 `
 
-// initSkeleton is a commented keycycle.yaml with the hosts found.
-func initSkeleton(keys *policy.Keys) []byte {
+// graceLines set policy.enforce_from in the skeleton: until then an
+// overdue key is a warning.
+func graceLines(until time.Time, overdue int) string {
+	return fmt.Sprintf("  # %d key(s) were past these ages when keycycle init adopted the repository:\n"+
+		"  # until this date 'keycycle check' reports them as warnings (KC301), then as errors.\n"+
+		"  enforce_from: %s\n", overdue, until.Format("2006-01-02"))
+}
+
+// initSkeleton is a commented keycycle.yaml with the hosts found; grace
+// is "" or graceLines.
+func initSkeleton(keys *policy.Keys, grace string) []byte {
 	var b strings.Builder
 	b.WriteString(skeletonHead)
 	b.WriteString("# Hosts found in .sops.yaml: give each its role (and ssh: target).\nhosts:\n")
@@ -84,6 +94,6 @@ func initSkeleton(keys *policy.Keys) []byte {
 	if n == 0 {
 		b.WriteString("  # myhost:\n  #   role: server\n")
 	}
-	b.WriteString(skeletonTail)
+	b.WriteString(fmt.Sprintf(skeletonTail, grace))
 	return []byte(b.String())
 }

@@ -53,3 +53,21 @@ func (p *Policy) KeyAge(k *Key, now time.Time) (AgeStatus, *time.Time) {
 	}
 	return AgeOK, &due
 }
+
+// GraceDays is how long 'keycycle init' gives an adopted repository
+// whose keys are past the policy (policy.enforce_from).
+const GraceDays = 30
+
+// Overdue lists the keys in use that are past their maximum age at now.
+func (p *Policy) Overdue(now time.Time) []*Key {
+	var out []*Key
+	if p.Keys == nil {
+		return nil
+	}
+	for _, k := range p.Keys.Keys {
+		if st, _ := p.KeyAge(k, now); st == AgeOverdue {
+			out = append(out, k)
+		}
+	}
+	return out
+}

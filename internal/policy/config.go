@@ -123,6 +123,11 @@ type Rotation struct {
 	// NewDataKeyOnRevoke makes host remove and user remove give every
 	// file the revoked key could read a new data key (default true).
 	NewDataKeyOnRevoke bool `json:"new_data_key_on_revoke"`
+	// EnforceFrom, when set, is the end of a grace period: before it an
+	// overdue key is a warning, not an error ('keycycle init' sets it
+	// when it adopts a repository with old keys).
+	EnforceFrom    *time.Time `json:"enforce_from,omitempty"`
+	EnforceFromPos Pos        `json:"enforce_from_pos,omitempty"`
 }
 
 // Age is a length of time written as 90d, 12w, 1y or 36h.

@@ -48,7 +48,7 @@ func (c *errs) age(n *yaml.Node, what string) (Age, bool) {
 	return Age{D: d, Text: v, Pos: posOf(deref(n))}, true
 }
 
-var rotationFields = []string{"max_age", "role_max_age", "warn_before", "new_data_key_on_revoke"}
+var rotationFields = []string{"max_age", "role_max_age", "warn_before", "new_data_key_on_revoke", "enforce_from"}
 
 func parseRotation(c *errs, r *Rotation, n *yaml.Node) {
 	r.Pos = posOf(deref(n))
@@ -78,6 +78,15 @@ func parseRotation(c *errs, r *Rotation, n *yaml.Node) {
 			r.Warn, _ = c.age(p.val, "policy.warn_before")
 		case "new_data_key_on_revoke":
 			r.NewDataKeyOnRevoke, _ = c.boolean(p.val, "policy.new_data_key_on_revoke")
+		case "enforce_from":
+			if v, ok := c.scalar(p.val, "policy.enforce_from"); ok {
+				t, err := ParseTime(v)
+				if err != nil {
+					c.at(p.val, "policy.enforce_from: %v", err)
+					continue
+				}
+				r.EnforceFrom, r.EnforceFromPos = &t, posOf(deref(p.val))
+			}
 		default:
 			c.unknown(p.key, "policy", rotationFields...)
 		}
