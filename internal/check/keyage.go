@@ -86,7 +86,7 @@ func (c *checker) keyAge(k *policy.Key, a sopsconfig.Anchor) {
 		name = k.Recipient // no name: whole, the only way to find it
 	}
 	hint := fmt.Sprintf("rotate it: 'keycycle rotate start %s' (every overdue key: 'keycycle rotate due')", name)
-	if k.Kind != policy.KindHost && k.Kind != policy.KindUser {
+	if k.Kind != policy.KindHost && k.Kind != policy.KindUser && k.Kind != policy.KindAdmin {
 		hint = fmt.Sprintf("replace it by hand: 'keycycle user add NEW --age RECIPIENT', then 'keycycle user remove %s'", name)
 	}
 	var f *Finding

@@ -134,7 +134,7 @@ func adoptKeys(ctx context.Context, root string, cfg *sopsconfig.Config, hostFil
 			continue
 		}
 		seen[a.Value] = true
-		kind := policy.GuessKind(a.Name, a.Group, hostFiles)
+		kind := policy.ClassifyKey(a.Name, a.Group, hostFiles, cfg.InEveryRule(a.Value))
 		origin := policy.OriginImported
 		if kind == policy.KindHost {
 			origin = policy.OriginSSHHostKey

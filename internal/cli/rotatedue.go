@@ -42,8 +42,9 @@ without stopping the others; one already open for a due key is resumed
 table (or --format json) to stdout.
 
 The changes to the repository take turns; what happens on the hosts and
-the deploy commands run side by side. Keys of other kinds than host and
-user keys are listed as skipped: rotate them by hand.
+the deploy commands run side by side. An admin key's rotation waits for
+your confirmation (rotate resume). Backup keys are listed as skipped:
+rotate them by hand.
 
 It exits 0 when every due key is rotated (or waits for your deployment),
 1 when a rotation failed (the summary says where; 'keycycle rotate due'

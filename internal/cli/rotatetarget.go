@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keycycle/keycycle/internal/agekey"
 	"github.com/keycycle/keycycle/internal/hostcheck"
 	"github.com/keycycle/keycycle/internal/policy"
 	"github.com/keycycle/keycycle/internal/rotation"
@@ -66,14 +67,36 @@ func (opts *rotateStartOptions) startFor(cfgPath, key string) (rotation.Start, e
 			st.KeyFile = userKeyFile(user)
 		}
 		st.HostFile = hostFileOf(pol, st.Host)
+	case policy.KindAdmin:
+		return adminStart(st)
 	default:
 		return st, errorf("rotate it by hand: 'keycycle user add' the new key, then 'keycycle user remove' the old one",
-			"&%s is a%s %s key: keycycle rotates host keys and user keys kept in a host's file", key, article(string(kind)), kind)
+			"&%s is a%s %s key: keycycle rotates host keys, admin keys and user keys kept in a host's file", key, article(string(kind)), kind)
 	}
 	if err := checkHostName(st.Host); err != nil {
 		return st, err
 	}
 	reachFrom(&st, pol, root)
+	return st, nil
+}
+
+// adminStart completes the start of an admin key's rotation: the new key
+// is made here, into --key-file, else the key file sops reads
+// ($SOPS_AGE_KEY_FILE, else ~/.config/sops/age/keys.txt), beside the old.
+func adminStart(st rotation.Start) (rotation.Start, error) {
+	st.Host, st.Remote = "this machine", rotation.Remote{Local: true}
+	if st.KeyFile == "" {
+		env := agekey.OSEnv()
+		st.KeyFile = env.Getenv("SOPS_AGE_KEY_FILE")
+		if st.KeyFile == "" {
+			st.KeyFile = filepath.Join(env.ConfigDir, "sops", "age", "keys.txt")
+		}
+	}
+	abs, err := filepath.Abs(st.KeyFile)
+	if err != nil {
+		return st, err
+	}
+	st.KeyFile = abs
 	return st, nil
 }
 
@@ -139,7 +162,7 @@ func rotationKind(cfg *sopsconfig.Config, pol *policy.Policy, a sopsconfig.Ancho
 	if hosts[a.Name] || pol.Config != nil && pol.Config.Host(a.Name) != nil {
 		return policy.KindHost, a.Name
 	}
-	kind := policy.GuessKind(a.Name, a.Group, hosts)
+	kind := policy.ClassifyKey(a.Name, a.Group, hosts, cfg.InEveryRule(a.Value))
 	return kind, policy.GuessOwner(a.Name, kind, hosts)
 }
 

@@ -24,6 +24,7 @@ func Build(r *repo.Repo) *Inventory {
 		inv.ConfigError = textutil.OneLine(msg)
 	}
 	if r.Config != nil {
+		h.cfg = r.Config
 		for _, rule := range r.Config.Rules {
 			h.regexes = append(h.regexes, rule.PathRegex)
 		}

@@ -156,7 +156,7 @@ func TestGuessKindFromGroups(t *testing.T) {
 	for group, kind := range map[string]Kind{"hosts:": KindHost, "Servers": KindHost, "machines": KindHost,
 		"users": KindUser, "people": KindUser, "admins": KindAdmin, "backups": KindBackup, "misc": KindUnknown} {
 		h := &hints{hostNames: map[string]bool{}}
-		if got := h.guessKind("k", []string{group}); got != kind {
+		if got := h.guessKind("k", []string{group}, ""); got != kind {
 			t.Errorf("group %q: %s, want %s", group, got, kind)
 		}
 	}

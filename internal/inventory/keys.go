@@ -25,7 +25,7 @@ func (s *keySet) add(typ, value string, mk func() *Key) int {
 	k.Recipient = displayValue(typ, value)
 	k.KeyType = keyType(typ, k.Recipient)
 	if k.Kind == "" {
-		k.Kind = s.h.guessKind(k.Name, k.Group)
+		k.Kind = s.h.guessKind(k.Name, k.Group, value)
 	}
 	s.index[id] = len(s.keys)
 	s.keys = append(s.keys, k)

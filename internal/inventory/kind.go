@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/keycycle/keycycle/internal/policy"
+	"github.com/keycycle/keycycle/internal/sopsconfig"
 )
 
 // hints is what guessKind learns from the repository as a whole.
@@ -15,6 +16,9 @@ type hints struct {
 	hostNames map[string]bool
 	// regexes are the rules' path_regex values.
 	regexes []string
+	// cfg is .sops.yaml (nil when it does not parse): a key every rule
+	// lists is an admin's.
+	cfg *sopsconfig.Config
 }
 
 // addPath records the elements of a secrets file's path.
@@ -31,10 +35,15 @@ func (h *hints) addPath(rel string) {
 // (policy.GuessKind): the innermost group that names one, else its name
 // (admin, backup; a host file or rule path named after it; user_host
 // style names are user keys).
-func (h *hints) guessKind(name string, group []string) Kind {
+func (h *hints) guessKind(name string, group []string, value string) Kind {
 	n := strings.ToLower(strings.TrimRight(name, ":"))
 	hosts := map[string]bool{n: n != "" && (h.hostNames[n] || h.inRegex(n))}
-	return Kind(policy.GuessKind(n, group, hosts))
+	if i := strings.LastIndex(n, "_"); i >= 0 {
+		o := n[i+1:]
+		hosts[o] = h.hostNames[o] || h.inRegex(o)
+	}
+	every := h.cfg != nil && h.cfg.InEveryRule(value)
+	return Kind(policy.ClassifyKey(n, group, hosts, every))
 }
 
 // inRegex reports whether a rule's path_regex names n as a whole word.

@@ -28,6 +28,18 @@ func GuessKind(name string, group []string, hosts map[string]bool) Kind {
 	return KindUnknown
 }
 
+// ClassifyKey is GuessKind for a key of a repository: a key listed by
+// every creation rule (inEveryRule) that is not a host's is an admin key
+// — an operator's key that opens every file — even when it stands under
+// users: (the seed's layout lists the admin there).
+func ClassifyKey(name string, group []string, hosts map[string]bool, inEveryRule bool) Kind {
+	k := GuessKind(name, group, hosts)
+	if inEveryRule && (k == KindUser || k == KindUnknown) && GuessOwner(name, KindUser, hosts) == "" {
+		return KindAdmin
+	}
+	return k
+}
+
 // wordKind classifies a group name under keys:.
 func wordKind(g string) Kind {
 	g = strings.ToLower(g)

@@ -28,7 +28,11 @@ func retireInKeys(root string, j *Journal, now time.Time) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("%s: %v", keysFile, err)
 	}
-	if !ks.Replace(j.Old, policy.Key{Name: j.Key, Recipient: j.New, Kind: policy.Kind(j.Kind), Owner: j.Host,
+	owner := j.Host
+	if j.Kind == KindAdmin {
+		owner = "" // a person's key, on no host
+	}
+	if !ks.Replace(j.Old, policy.Key{Name: j.Key, Recipient: j.New, Kind: policy.Kind(j.Kind), Owner: owner,
 		Origin: policy.OriginGenerated}, now) {
 		return false, nil
 	}
@@ -56,6 +60,10 @@ func (r *Runner) Abort(ctx context.Context, j *Journal) (err error) {
 		r.repo.Unlock()
 		if err != nil {
 			return err
+		}
+	} else if j.Kind == KindAdmin {
+		if j.New != "" {
+			fmt.Fprintf(r.Out, "%s: the new identity stays in %s; delete it there if you do not want it\n", j.ID, j.KeyFile)
 		}
 	} else if out, err := r.host(ctx, j, nil, "host", "restore-key"); err != nil {
 		return fmt.Errorf("cannot restore the old key on %s: %w", j.Host, err)

@@ -81,10 +81,10 @@ func CanAbortForced(j *Journal) error {
 // reached: allowed only while nothing in the repository depends on the
 // host (planned, new-key: the new key is in no file, the host's key file
 // untouched), so the host keeps decrypting with its old key. It returns
-// what may be left on the host. A user key needs no host to abort: it is
-// aborted as Abort does.
+// what may be left on the host. A user or admin key needs no host to
+// abort: it is aborted as Abort does.
 func (r *Runner) AbortForced(ctx context.Context, j *Journal) (left string, err error) {
-	if j.Kind == KindUser {
+	if j.Kind == KindUser || j.Kind == KindAdmin {
 		return "", r.Abort(ctx, j)
 	}
 	defer r.settle(ctx, j, &err)

@@ -169,8 +169,11 @@ func (r *Runner) host(ctx context.Context, j *Journal, stdin []byte, argv ...str
 // makeKey has the host make the new key (or give back the one it made
 // before a crash) and records its recipient.
 func (r *Runner) makeKey(ctx context.Context, j *Journal) (string, error) {
-	if j.Kind == KindUser {
+	switch j.Kind {
+	case KindUser:
 		return r.makeUserKey(ctx, j)
+	case KindAdmin:
+		return r.makeAdminKey(ctx, j)
 	}
 	out, err := r.host(ctx, j, nil, "host", "keygen", "--reuse")
 	if err != nil {
@@ -264,6 +267,9 @@ func appendRecipients(list []audit.Recipient, ids []string, j *Journal) []audit.
 // rollback), then runs the deploy command, or asks the operator to
 // deploy and waits for resume.
 func (r *Runner) deploy(ctx context.Context, j *Journal) (string, error) {
+	if j.Kind == KindAdmin {
+		return r.confirmAdmin(j)
+	}
 	what := "new key in " + j.HostFile
 	if j.Kind != KindUser {
 		out, err := r.host(ctx, j, nil, "host", "install-key")
@@ -309,6 +315,9 @@ func (r *Runner) runDeploy(ctx context.Context, j *Journal, what string) (string
 // verify has the host prove that its key file, the new key alone, opens
 // every file the old key could read.
 func (r *Runner) verify(ctx context.Context, j *Journal) (string, error) {
+	if j.Kind == KindAdmin {
+		return r.verifyAdmin(j)
+	}
 	if err := r.addNewFiles(j); err != nil {
 		return "", err
 	}
@@ -374,10 +383,16 @@ func (r *Runner) addNewFiles(j *Journal) error {
 // (the kept key deleted).
 func (r *Runner) finish(ctx context.Context, j *Journal) (string, error) {
 	where := "on " + j.Host
-	if j.Kind == KindUser {
+	switch j.Kind {
+	case KindUser:
 		where = "in " + j.HostFile
-	} else if _, err := r.host(ctx, j, nil, "host", "retire-key"); err != nil {
-		return "", err
+	case KindAdmin:
+		where = "here"
+		fmt.Fprintf(r.Out, "%s: %s\n", j.ID, adminDoneNote(j))
+	default:
+		if _, err := r.host(ctx, j, nil, "host", "retire-key"); err != nil {
+			return "", err
+		}
 	}
 	if err := r.retire(ctx, j); err != nil {
 		return "", err

@@ -141,3 +141,26 @@ func (c *Config) Recipients() []string {
 	}
 	return out
 }
+
+// InEveryRule reports whether the key value is listed by every creation
+// rule that has keys, when there are at least two: an admin's key, which
+// opens every file (a host's key is in its own rule and the shared ones).
+func (c *Config) InEveryRule(value string) bool {
+	n := 0
+	for _, r := range c.Rules {
+		if len(r.KeyGroups) == 0 {
+			continue
+		}
+		n++
+		found := false
+		for _, g := range r.KeyGroups {
+			for _, k := range g.Keys {
+				found = found || k.Value == value
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return n >= 2
+}
