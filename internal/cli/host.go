@@ -51,6 +51,7 @@ type hostAddOptions struct {
 	noShare  bool
 	pol      policy.HostEdit
 	noPolicy bool
+	deploy   deployFlags
 }
 
 func newHostAddCmd(e *env) *cobra.Command {
@@ -97,6 +98,7 @@ so the host can decrypt on its first boot.`,
 	f.StringVar(&opts.pol.Role, "role", "", "the host's role, written to keycycle.yaml's hosts:")
 	f.StringVar(&opts.pol.SSH, "ssh", "", "the host's ssh target (user@addr), written to keycycle.yaml's hosts:")
 	f.BoolVar(&opts.noPolicy, "no-policy", false, "leave keycycle.yaml as it is")
+	opts.deploy.register(cmd)
 	return cmd
 }
 
@@ -172,7 +174,7 @@ func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args [
 	}
 	// A new SSH host key is written before the repository changes (and
 	// refuses to overwrite): the repository never names a key that is lost.
-	return finishChange(ctx, out, s, "keycycle: host add "+name, withPolicyDiff(ed.Diff(), req), req, func() error {
+	err = finishChange(ctx, out, s, "keycycle: host add "+name, withPolicyDiff(ed.Diff(), req), req, func() error {
 		if hk.private == nil {
 			return nil
 		}
@@ -182,6 +184,10 @@ func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args [
 		fmt.Fprintln(out, newSSHKeyNote(opts.key.newSSHKey, opts.key.persist))
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return deployAfter(ctx, out, &opts.mutateFlags, &opts.deploy, req)
 }
 
 // addHostEdits adds the host's key, its per-host rule and its aliases in

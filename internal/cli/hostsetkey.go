@@ -15,7 +15,8 @@ import (
 
 type hostSetKeyOptions struct {
 	mutateFlags
-	key hostKeySource
+	key    hostKeySource
+	deploy deployFlags
 }
 
 func newHostSetKeyCmd(e *env) *cobra.Command {
@@ -56,6 +57,7 @@ start NAME' keeps the host able to decrypt at every step.`,
 	f.StringVar(&opts.key.keyscan, "ssh-keyscan", "", "ask the host for its new key with ssh-keyscan")
 	f.StringVar(&opts.key.newSSHKey, "new-ssh-key", "", "generate the host's new SSH key pair into this folder")
 	f.BoolVar(&opts.key.persist, "persist", false, "with --new-ssh-key: under persist/etc/ssh (impermanence)")
+	opts.deploy.register(cmd)
 	return cmd
 }
 
@@ -100,7 +102,7 @@ func runHostSetKey(ctx context.Context, opts *hostSetKeyOptions, out io.Writer, 
 	if err := replaceKeyRecord(&req, a.Value, rec); err != nil {
 		return err
 	}
-	return finishChange(ctx, out, s, "keycycle: host set-key "+name, ed.Diff(), req, func() error {
+	err = finishChange(ctx, out, s, "keycycle: host set-key "+name, ed.Diff(), req, func() error {
 		if hk.private == nil {
 			return nil
 		}
@@ -110,6 +112,10 @@ func runHostSetKey(ctx context.Context, opts *hostSetKeyOptions, out io.Writer, 
 		fmt.Fprintln(out, newSSHKeyNote(opts.key.newSSHKey, opts.key.persist))
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return deployAfter(ctx, out, &opts.mutateFlags, &opts.deploy, req)
 }
 
 // setKeyAnchor returns the anchor &name, which must be a host's key.

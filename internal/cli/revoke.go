@@ -23,6 +23,7 @@ type hostRemoveOptions struct {
 	keepFile bool
 	dir      string
 	noPolicy bool
+	deploy   deployFlags
 }
 
 func newHostRemoveCmd(e *env) *cobra.Command {
@@ -53,6 +54,7 @@ file verified. It refuses to leave any file with no recipient.`,
 	opts.register(cmd, e)
 	cmd.Flags().BoolVar(&opts.keepFile, "keep-file", false, "keep the host's file and rule, re-encrypted for the remaining keys")
 	cmd.Flags().BoolVar(&opts.noPolicy, "no-policy", false, "leave the host under hosts: in keycycle.yaml")
+	opts.deploy.register(cmd)
 	cmd.Flags().StringVar(&opts.dir, "dir", "sops", "folder of the secrets files, relative to the repository")
 	return cmd
 }
@@ -97,7 +99,10 @@ func runHostRemove(ctx context.Context, opts *hostRemoveOptions, out io.Writer, 
 		}
 	}
 	req.NewConfig = ed.Bytes()
-	return finishChange(ctx, out, s, "keycycle: host remove "+name, withPolicyDiff(ed.Diff(), req), req, nil)
+	if err := finishChange(ctx, out, s, "keycycle: host remove "+name, withPolicyDiff(ed.Diff(), req), req, nil); err != nil {
+		return err
+	}
+	return deployAfter(ctx, out, &opts.mutateFlags, &opts.deploy, req)
 }
 
 func removeKeys(ed *configedit.Editor, names []string) error {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/keycycle/keycycle/internal/agekey"
 	"github.com/keycycle/keycycle/internal/audit"
 	"github.com/keycycle/keycycle/internal/change"
+	"github.com/keycycle/keycycle/internal/deploy"
 	"github.com/keycycle/keycycle/internal/failpoint"
 	"github.com/keycycle/keycycle/internal/hostcheck"
 	"github.com/keycycle/keycycle/internal/sopsconfig"
@@ -299,15 +299,9 @@ func (r *Runner) runDeploy(ctx context.Context, j *Journal, what string) (string
 			"(e.g. nixos-rebuild switch), then run: keycycle rotate resume %s\n", j.ID, what, j.Host, j.ID)
 		return "", ErrWaiting
 	}
-	cmdline := strings.NewReplacer("{host}", j.Host, "{ssh}", j.Remote.SSH).Replace(j.Deploy)
-	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", cmdline)
-	cmd.Dir = filepath.Dir(r.ConfigPath)
-	lines := &linePrefixer{w: r.Out, prefix: j.Host + ": "}
-	cmd.Stdout, cmd.Stderr = lines, lines
-	err := cmd.Run()
-	lines.flush()
-	if err != nil {
-		return "", fmt.Errorf("deploy command %q: %v", cmdline, err)
+	cmdline := deploy.Command(j.Deploy, deploy.Target{Host: j.Host, SSH: j.Remote.SSH})
+	if err := deploy.Run(ctx, filepath.Dir(r.ConfigPath), cmdline, j.Host, r.Out); err != nil {
+		return "", err
 	}
 	return what + "; deployed with " + cmdline, nil
 }
