@@ -23,10 +23,11 @@ type diffOptions struct {
 	repo    string
 	format  string
 	exclude []string
+	stderr  io.Writer
 }
 
 func newDiffCmd(e *env) *cobra.Command {
-	opts := &diffOptions{}
+	opts := &diffOptions{stderr: e.stderr}
 	cmd := &cobra.Command{
 		Use:   "diff [FROM [TO]]",
 		Short: "Who gained or lost the ability to decrypt which file between two revisions",
@@ -114,7 +115,7 @@ func runDiff(ctx context.Context, opts *diffOptions, out io.Writer, args []strin
 		return revisionError(to, err)
 	}
 	files := compareSnapshots(a, b)
-	dataKeys(files, identities())
+	dataKeys(files, identities(opts.stderr))
 	if to == "" {
 		to = "working tree"
 	}

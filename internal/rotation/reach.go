@@ -69,7 +69,7 @@ func CanAbortForced(j *Journal) error {
 	if !j.State.Open() {
 		return fmt.Errorf("rotation %s is %s already", j.ID, j.State)
 	}
-	if j.Kind != KindUser && j.State.Index() > NewKey.Index() {
+	if j.Kind != KindUser && j.Kind != KindAdmin && j.State.Index() > NewKey.Index() {
 		return fmt.Errorf("rotation %s is at %s: the new key is in the repository and may be installed on %s, "+
 			"so only an abort that reaches the host can put its old key back (pass --ssh, --ssh-config or --local to reach it)",
 			j.ID, j.State, j.Host)

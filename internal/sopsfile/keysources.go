@@ -2,7 +2,7 @@ package sopsfile
 
 import (
 	"bytes"
-	"errors"
+	"fmt"
 
 	"filippo.io/age"
 	"github.com/getsops/sops/v3"
@@ -54,12 +54,10 @@ func hasOtherKeys(m sops.Metadata) bool {
 // file), and encrypting it again would be wrong.
 func missingMetadata(data []byte) error {
 	if bytes.Contains(data, []byte("ENC[AES256_GCM,")) {
-		return errDamagedMetadata
+		return fmt.Errorf("%w: the file holds encrypted values (ENC[…]) but no sops metadata (cut short, or by a merge)", repo.ErrDamaged)
 	}
 	return repo.ErrNoMetadata
 }
-
-var errDamagedMetadata = errors.New("damaged sops metadata: the file holds encrypted values (ENC[…]) but no sops metadata (truncated, or cut by a merge); restore it from version control")
 
 // SameDataKey tells whether two versions of a file (path names its
 // format) have the same data key, each opened as Rekey opens it. known
