@@ -4,6 +4,8 @@ import (
 	"bytes"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/keycycle/keycycle/internal/sopsconfig"
 )
 
 // SetValue replaces the value of the key &name (an anchor under keys:)
@@ -32,7 +34,7 @@ func (e *Editor) SetValue(name, value string) error {
 	if b, ok := e.cfg.AnchorByValue(value); ok {
 		return e.fail(ErrInvalid, b.Pos.Line, "%s is the key &%s already", value, b.Name)
 	}
-	if err := e.literalUses(name, old); err != nil {
+	if err := e.literalUses(a); err != nil {
 		return err
 	}
 	p, err := e.newPlan()
@@ -60,13 +62,15 @@ func (e *Editor) SetValue(name, value string) error {
 	return e.commit(p, checkSem(want))
 }
 
-// literalUses refuses a rule that lists old without the alias *name.
-func (e *Editor) literalUses(name, old string) error {
+// literalUses refuses a rule that lists the anchor's value other than
+// through it: by the alias, or as an item of an aliased group that holds
+// the anchor (the key's position is then the anchor's own).
+func (e *Editor) literalUses(a sopsconfig.Anchor) error {
 	for _, r := range e.cfg.Rules {
 		for _, g := range r.KeyGroups {
 			for _, k := range g.Keys {
-				if k.Value == old && k.Alias != name {
-					return e.byHand(k.Pos.Line, "this rule lists the key of &%s without the alias: write it as *%s first", name, name)
+				if k.Value == a.Value && k.Alias != a.Name && k.Pos != a.Pos {
+					return e.byHand(k.Pos.Line, "this rule lists the key of &%s without the alias: write it as *%s first", a.Name, a.Name)
 				}
 			}
 		}
@@ -75,7 +79,8 @@ func (e *Editor) literalUses(name, old string) error {
 }
 
 // swapAnchor gives the anchor name the value new, and every key reached
-// through it, in rules and anchored groups.
+// through it, in rules and anchored groups: every key of value old, since
+// literalUses made sure each is reached through the anchor.
 func (s *cfgSem) swapAnchor(name, old, new string) {
 	for i := range s.Anchors {
 		if s.Anchors[i].Name == name {
@@ -92,7 +97,7 @@ func (s *cfgSem) swapAnchor(name, old, new string) {
 	for i := range s.Rules {
 		for g := range s.Rules[i].Groups {
 			for k, key := range s.Rules[i].Groups[g] {
-				if key.Alias == name {
+				if key.Alias == name || key.Value == old {
 					s.Rules[i].Groups[g][k].Value = new
 				}
 			}

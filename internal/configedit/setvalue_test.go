@@ -59,3 +59,21 @@ func TestSetValueRefusesLiteral(t *testing.T) {
 		t.Error("text changed on a refusal")
 	}
 }
+
+// A key inside an anchored group that rules alias whole (vipulog's
+// `hosts: &hosts [...]`, `age: *hosts`) changes everywhere the group is
+// used.
+func TestSetValueInAliasedGroup(t *testing.T) {
+	src := "keys:\n  hosts: &hosts\n    - &ghost " + svOld + "\n  admin: &admin\n    - &rain " + svAdmin + "\n" +
+		"creation_rules:\n  - path_regex: x$\n    key_groups:\n      - age: *hosts\n"
+	e := mustNew(t, ".sops.yaml", []byte(src))
+	if err := e.SetValue("ghost", svNew); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.Config().Rules[0].KeyGroups[0].Keys[0].Value; got != svNew {
+		t.Fatalf("rule lists %s", got)
+	}
+	if string(e.Bytes()) != strings.Replace(src, svOld, svNew, 1) {
+		t.Fatalf("got\n%s", e.Bytes())
+	}
+}
