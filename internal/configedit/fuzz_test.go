@@ -116,7 +116,7 @@ func fuzzOp(e *Editor, op, x, y byte) error {
 	}
 	name := names[int(x)%len(names)]
 	rule := int(y) % (len(c.Rules) + 1)
-	switch op % 6 {
+	switch op % 7 {
 	case 0:
 		groups := []string{"", "hosts", "users", "Host", "admins"}
 		return e.AddKey(groups[int(y)%len(groups)], fmt.Sprintf("k%d", x), fmt.Sprintf("age1k%d", x%17))
@@ -129,6 +129,8 @@ func fuzzOp(e *Editor, op, x, y byte) error {
 		return e.RemoveKey(name)
 	case 4:
 		return e.RemoveRule(rule)
+	case 5:
+		return e.SetValue(name, fmt.Sprintf("age1s%d", y%13))
 	}
 	_ = e.Diff()
 	return nil
