@@ -96,6 +96,12 @@ func adminStart(st rotation.Start) (rotation.Start, error) {
 	if err != nil {
 		return st, err
 	}
+	// A key file that is a link (into a dotfiles checkout, say) is
+	// written where it points: the atomic replace must not swap the link
+	// for a file.
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
 	st.KeyFile = abs
 	return st, nil
 }
