@@ -81,16 +81,14 @@ func (opts *rotateStartOptions) startFor(cfgPath, key string) (rotation.Start, e
 }
 
 // adminStart completes the start of an admin key's rotation: the new key
-// is made here, into --key-file, else the key file sops reads
-// ($SOPS_AGE_KEY_FILE, else ~/.config/sops/age/keys.txt), beside the old.
+// is made here, into --key-file, else appended to sops's default key
+// file (~/.config/sops/age/keys.txt).
 func adminStart(st rotation.Start) (rotation.Start, error) {
 	st.Host, st.Remote = "this machine", rotation.Remote{Local: true}
 	if st.KeyFile == "" {
-		env := agekey.OSEnv()
-		st.KeyFile = env.Getenv("SOPS_AGE_KEY_FILE")
-		if st.KeyFile == "" {
-			st.KeyFile = filepath.Join(env.ConfigDir, "sops", "age", "keys.txt")
-		}
+		// sops reads this file beside $SOPS_AGE_KEY_FILE, so the new key
+		// is found there whatever else the operator uses.
+		st.KeyFile = filepath.Join(agekey.OSEnv().ConfigDir, "sops", "age", "keys.txt")
 	}
 	abs, err := filepath.Abs(st.KeyFile)
 	if err != nil {
