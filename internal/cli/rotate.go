@@ -69,11 +69,12 @@ KEY is a host's key, or a user key whose private half its host's file
 keeps under keys/age (kind and owner from .keycycle/keys.yaml, else a
 USER_HOST name), or an admin key (every rule lists it, or keys.yaml says
 so): its new identity is made here, into --key-file or appended to
-~/.config/sops/age/keys.txt, and the rotation waits for you to confirm (resume) before
-the old key leaves. Backup keys are rotated by hand.`,
+~/.config/sops/age/keys.txt, and the rotation waits for you to confirm
+(resume) before the old key leaves. Backup keys are rotated by hand.`,
 		Example: `  keycycle rotate start griefling
   keycycle rotate start griefling --ssh root@192.0.2.10 --deploy 'nixos-rebuild switch --flake .#{host} --target-host {ssh}'
-  keycycle rotate start rain_griefling`,
+  keycycle rotate start rain_griefling
+  keycycle rotate start rain            # an admin key: made here, then 'rotate resume'`,
 		Args: argsHint(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRotateStart(cmd.Context(), opts, e.stdout, args[0])
