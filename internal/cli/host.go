@@ -72,7 +72,10 @@ func newHostAddCmd(e *env) *cobra.Command {
   6. adds NAME under hosts: of keycycle.yaml, when there is one, with
      --role and --ssh (comments and order kept; --no-policy leaves it),
   7. rekeys every file that changed — all verified in memory first; nothing
-     is written unless every file verified.
+     is written unless every file verified,
+  8. runs the deploy command (--deploy, else keycycle.yaml's deploy:) for
+     every host whose files changed, --max-parallel at a time; without one
+     it names the hosts to deploy (--no-deploy: nothing).
 
 --new-ssh-key DIR generates the host's SSH key pair into DIR/etc/ssh
 (DIR/persist/etc/ssh with --persist) for 'nixos-anywhere --extra-files DIR',

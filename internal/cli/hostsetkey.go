@@ -33,7 +33,9 @@ reinstalled host with a new SSH host key, say:
   3. the host's own file and its secrets (user keys under keys/age too)
      are kept,
   4. .keycycle/keys.yaml, when there is one: the old key retired (replaced
-     by NAME), the new one created now.
+     by NAME), the new one created now,
+  5. the deploy command (--deploy, else keycycle.yaml's deploy:) runs for
+     every host whose files changed.
 Everything is verified in memory first, with your own identity opening
 the files (the host's old key is not needed).
 

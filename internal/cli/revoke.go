@@ -43,7 +43,9 @@ secrets it could read are listed: their values are known to the host and
 must be changed at their source.
 
 Everything is verified in memory first; nothing is written unless every
-file verified. It refuses to leave any file with no recipient.`,
+file verified. It refuses to leave any file with no recipient. Then the
+deploy command (--deploy, else keycycle.yaml's deploy:) runs for every
+remaining host whose files changed.`,
 		Example: `  keycycle host remove sorrow --dry-run
   keycycle host remove sorrow`,
 		Args: argsHint(cobra.ExactArgs(1)),
