@@ -16,6 +16,7 @@ import (
 	"github.com/keycycle/keycycle/internal/repo"
 	"github.com/keycycle/keycycle/internal/sopsconfig"
 	"github.com/keycycle/keycycle/internal/sopsfile"
+	"github.com/keycycle/keycycle/internal/textutil"
 	"github.com/keycycle/keycycle/internal/vcs"
 )
 
@@ -139,10 +140,8 @@ func revisionError(rev string, err error) error {
 		return err
 	}
 	return errorf("name a commit, branch or tag ('git log --oneline' lists them); 'keycycle diff REV' compares REV with the working tree",
-		"cannot read revision %q: %s", rev, oneLineErr(err))
+		"cannot read revision %q: %s", rev, textutil.OneLine(err.Error()))
 }
-
-func oneLineErr(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
 
 // dataKeys fills in DataKeyRotated where an identity opens both versions
 // of a changed file.
