@@ -22,10 +22,12 @@ type hostSetKeyOptions struct {
 func newHostSetKeyCmd(e *env) *cobra.Command {
 	opts := &hostSetKeyOptions{}
 	cmd := &cobra.Command{
-		Use:   "set-key NAME (--ssh-pubkey FILE | --ssh-keyscan ADDR[:PORT] | --age RECIPIENT | --new-ssh-key DIR)",
+		Use:   "set-key NAME",
 		Short: "Give a registered host a new key (a reinstalled host): its files re-keyed with new data keys",
 		Long: `Host set-key replaces the key of a host that is registered already — a
-reinstalled host with a new SSH host key, say:
+reinstalled host with a new SSH host key, say. The new key comes from
+exactly one of --ssh-pubkey FILE, --ssh-keyscan ADDR[:PORT], --age
+RECIPIENT or --new-ssh-key DIR. Then:
   1. the value of &NAME under keys: is replaced in place (its comments and
      every *NAME stay, so every rule that listed the host lists the new key),
   2. every file the host reads is re-keyed with a new data key: the old key
