@@ -70,7 +70,9 @@ type Lock struct {
 type HeldError struct {
 	// Holder is who holds it, nil when unknown (no or stale lock.info).
 	Holder *Holder
-	// Waited is how long Acquire waited.
+	// Waited is how long Acquire was allowed to wait (its timeout): the
+	// bound the user set, not a measured time, so that the message is the
+	// same however busy the machine is.
 	Waited time.Duration
 }
 
@@ -90,7 +92,7 @@ func (e *HeldError) Error() string {
 		}
 	}
 	msg := "the repository is locked by " + who
-	if w := e.Waited.Round(100 * time.Millisecond); w > 0 {
+	if w := e.Waited; w > 0 {
 		msg += "; waited " + w.String()
 	}
 	return msg
@@ -139,7 +141,7 @@ func AcquireWith(ctx context.Context, root, what string, opts Options) (*Lock, e
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
-			return nil, &HeldError{Holder: Current(root), Waited: time.Since(start)}
+			return nil, &HeldError{Holder: Current(root), Waited: opts.Timeout}
 		}
 		t := time.NewTimer(min(poll, left))
 		select {
