@@ -285,6 +285,10 @@ func checkPaths(req Request) error {
 		}
 	}
 	for _, e := range req.Edit {
+		if seen[e.Rel] == "edited" {
+			// The second would start from the bytes the first replaces.
+			return fmt.Errorf("%s is edited twice in one change", e.Rel)
+		}
 		if err := check(e.Rel, "edited"); err != nil {
 			return err
 		}

@@ -998,3 +998,60 @@ func TestOnly(t *testing.T) {
 		t.Error("secrets/foreign.yaml was rewritten")
 	}
 }
+
+// TestEdit: an edited file gets exactly the bytes Apply returned (not a
+// rekey, even when its rule wants another key), the other files are
+// rekeyed as usual, and an edit that fails writes nothing.
+func TestEdit(t *testing.T) {
+	a, b := newIdentity(t), newIdentity(t)
+	r := newRepo(t, config(rule(`^secrets/`, a)))
+	r.secret("secrets/x.yaml", plainA, a)
+	r.secret("secrets/y.yaml", plainA, a)
+	newCfg := config(rule(`^secrets/`, a, b))
+	req := r.request(newCfg, a)
+	var seen string
+	req.Edit = []Edit{{Rel: "secrets/x.yaml", Apply: func(abs string, cur []byte) ([]byte, error) {
+		seen = abs
+		return sopsfile.SetString(abs, cur, []string{"token"}, "new", sopsfile.EditOptions{ConfigPath: r.cfg, Identities: []age.Identity{a}})
+	}}}
+	p, err := r.prepare(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen != r.abs("secrets/x.yaml") {
+		t.Errorf("Apply got %q", seen)
+	}
+	if got, want := rels(p), []string{"edit secrets/x.yaml", "rekey secrets/y.yaml"}; !slices.Equal(got, want) {
+		t.Fatalf("plan %v, want %v", got, want)
+	}
+	if err := p.Apply(); err != nil {
+		t.Fatal(err)
+	}
+	r.mustOpen("secrets/x.yaml", a, "db:\n    password: hunter2\ntoken: new\n")
+	r.mustNotOpen("secrets/x.yaml", b)
+	r.mustOpen("secrets/y.yaml", b, plainA)
+
+	// A failing edit: nothing written. The same file twice: refused.
+	req = r.request(newCfg, a)
+	req.Edit = []Edit{{Rel: "secrets/x.yaml", Apply: func(string, []byte) ([]byte, error) { return nil, errors.New("no") }}}
+	if _, err := r.prepare(req); err == nil || !strings.Contains(err.Error(), "secrets/x.yaml: no") {
+		t.Errorf("a failing edit: %v", err)
+	}
+	ok := func(_ string, cur []byte) ([]byte, error) { return cur, nil }
+	req.Edit = []Edit{{Rel: "secrets/x.yaml", Apply: ok}, {Rel: "secrets/x.yaml", Apply: ok}}
+	if _, err := r.prepare(req); err == nil || !strings.Contains(err.Error(), "edited twice") {
+		t.Errorf("an edit twice: %v", err)
+	}
+	// Changed since Prepare: Apply refuses.
+	req.Edit = req.Edit[:1]
+	p, err = r.prepare(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.secret("secrets/x.yaml", "edited: meanwhile\n", a)
+	before := r.snapshot()
+	if err := p.Apply(); err == nil || !strings.Contains(err.Error(), "changed since") {
+		t.Fatalf("Apply after a change: %v", err)
+	}
+	r.sameAs(before, "a refused Apply")
+}
