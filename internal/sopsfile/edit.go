@@ -1,13 +1,10 @@
 package sopsfile
 
 import (
-	"errors"
 	"fmt"
 
 	"filippo.io/age"
 	"github.com/getsops/sops/v3"
-	"github.com/getsops/sops/v3/aes"
-	"github.com/getsops/sops/v3/cmd/sops/common"
 )
 
 // EditOptions says how to open a file for GetString and SetString.
@@ -38,47 +35,9 @@ func GetString(path string, data []byte, keyPath []string, opts EditOptions) (st
 }
 
 // SetString returns the file with the string at keyPath set to value
-// (maps made as needed), as 'sops set' does: the same data key and
-// recipients, every value encrypted anew, a new MAC and lastmodified. The
-// output is verified in memory before it is returned: it parses, lists
-// the same recipients, its MAC checks, and it decrypts to the old values
-// with only that one changed. Nothing is written.
+// (maps made as needed): EditValues with one Set.
 func SetString(path string, data []byte, keyPath []string, value string, opts EditOptions) ([]byte, error) {
-	if len(keyPath) == 0 {
-		return nil, errors.New("no key path to set")
-	}
-	plain, dataKey, err := openTree(path, data, opts)
-	if err != nil {
-		return nil, err
-	}
-	p := make([]any, len(keyPath))
-	for i, k := range keyPath {
-		p[i] = k
-	}
-	plain.Branches[0], _ = plain.Branches[0].Set(p, value)
-	want := copyBranches(plain.Branches)
-	if err := common.EncryptTree(common.EncryptTreeOpts{DataKey: dataKey, Tree: plain, Cipher: aes.NewCipher()}); err != nil {
-		return nil, fmt.Errorf("%s: cannot encrypt: %s", path, oneLine(err.Error()))
-	}
-	sc := loadStores(opts.ConfigPath)
-	out, err := common.DefaultStoreForPath(sc, path).EmitEncryptedFile(*plain)
-	if err != nil {
-		return nil, fmt.Errorf("cannot write the sops file: %s", oneLine(err.Error()))
-	}
-	after, err := loadTree(path, out, sc)
-	if err == nil && keyStrings(after.Metadata.KeyGroups) != keyStrings(plain.Metadata.KeyGroups) {
-		err = errors.New("the recipients changed")
-	}
-	if err == nil {
-		err = decryptTree(after, dataKey)
-	}
-	if err == nil && (len(after.Branches) != len(want) || !equalBranches(want, after.Branches)) {
-		err = errors.New("the values differ from what was set")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("refusing to write %s: the edited file did not verify: %w", path, err)
-	}
-	return out, nil
+	return EditValues(path, data, []ValueOp{Set(keyPath, value)}, opts)
 }
 
 // openTree loads and decrypts the file in memory, and returns its data
