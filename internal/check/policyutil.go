@@ -42,15 +42,7 @@ func (c *checker) ruleKeyPos(e *repo.Entry, k string) (sopsconfig.Pos, bool) {
 }
 
 // hasSecret reports whether the file holds path, as a leaf or a subtree.
-func hasSecret(f *repo.File, path string) bool {
-	for _, s := range f.Secrets {
-		n := s.Name()
-		if n == path || strings.HasPrefix(n, path+"/") {
-			return true
-		}
-	}
-	return false
-}
+func hasSecret(f *repo.File, path string) bool { return f.HasSecret(path) }
 
 func requirementList(reqs []policy.Requirement) string {
 	var names []string

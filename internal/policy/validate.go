@@ -4,36 +4,12 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"unicode"
+
+	"github.com/keycycle/keycycle/internal/secret/keypath"
 )
 
-// secretPathProblem says why s is not a secret path ("" when it is): keys
-// joined with '/', none empty, no white space or control characters.
-func secretPathProblem(s string) string {
-	switch {
-	case s == "":
-		return "it is empty"
-	case strings.HasPrefix(s, "/"):
-		return "it starts with '/' (write passwords/borg, not /passwords/borg)"
-	case strings.HasSuffix(s, "/"):
-		return "it ends with '/'"
-	case strings.Contains(s, "//"):
-		return "it has an empty element ('//')"
-	case len(s) > 1024:
-		return "it is longer than 1024 characters"
-	}
-	for _, r := range s {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			return "it contains white space or a control character"
-		}
-	}
-	for _, el := range strings.Split(s, "/") {
-		if el == "." || el == ".." {
-			return "it has a '.' or '..' element"
-		}
-	}
-	return ""
-}
+// secretPathProblem says why s is not a secret path ("" when it is).
+func secretPathProblem(s string) string { return keypath.Problem(s) }
 
 // filePathProblem says why s is not a repository-relative file path.
 func filePathProblem(s string, hostAllowed bool) string {

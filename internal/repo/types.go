@@ -7,8 +7,9 @@
 package repo
 
 import (
-	"strings"
 	"time"
+
+	"github.com/keycycle/keycycle/internal/secret/keypath"
 )
 
 // Format is a sops store: yaml, json, dotenv, ini or binary.
@@ -84,7 +85,18 @@ type Secret struct {
 }
 
 // Name returns the path joined with '/', as sops-nix names secrets.
-func (s Secret) Name() string { return strings.Join(s.Path, "/") }
+func (s Secret) Name() string { return keypath.Format(s.Path) }
+
+// HasSecret says whether the file holds the secret path, or secrets
+// below it (a path naming a mapping).
+func (f *File) HasSecret(path string) bool {
+	for _, s := range f.Secrets {
+		if keypath.Within(s.Name(), path) {
+			return true
+		}
+	}
+	return false
+}
 
 // File is what can be known of an encrypted file without a private key.
 type File struct {
