@@ -42,10 +42,13 @@ type Config struct {
 	// host's name.
 	Files      Files       `json:"files"`
 	Categories []*Category `json:"categories"`
-	Roles      []*Role     `json:"roles"`
-	Hosts      []*Host     `json:"hosts"`
-	Policy     Rotation    `json:"policy"`
-	Deploy     Deploy      `json:"deploy"`
+	// Generators say how secret values are made (keycycle secret
+	// generate, ensure, regenerate), in document order.
+	Generators []*Generator `json:"generators,omitempty"`
+	Roles      []*Role      `json:"roles"`
+	Hosts      []*Host      `json:"hosts"`
+	Policy     Rotation     `json:"policy"`
+	Deploy     Deploy       `json:"deploy"`
 	// VCS is git, jj, auto or none ("" when not given: auto).
 	VCS    string `json:"vcs,omitempty"`
 	VCSPos Pos    `json:"vcs_pos"`

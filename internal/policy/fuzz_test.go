@@ -13,7 +13,8 @@ func FuzzParseConfig(f *testing.F) {
 		f.Add(seed)
 	}
 	for _, s := range []string{"", "hosts: {a: b}", "roles:\n  r:\n    includes: [r]\n", "categories: {c: {secrets: {'/x': shared}}}",
-		"a: &a [*a]", "policy: {max_age: {host: 999999y}}", "deploy: {command: '{x}'}", "deploy: {command: x, sudo: yes, remote_keycycle: [a], ssh_config: {}}", "hosts:\n  - a\n"} {
+		"a: &a [*a]", "policy: {max_age: {host: 999999y}}", "deploy: {command: '{x}'}", "deploy: {command: x, sudo: yes, remote_keycycle: [a], ssh_config: {}}", "hosts:\n  - a\n",
+		"generators: {a: password, b: {kind: command, command: [x]}, c: {kind: wireguard, public_secret: c}, d: {kind: hex, bytes: 99999}}"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -44,7 +44,7 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 	return cfg, nil
 }
 
-var topFields = []string{"version", "files", "categories", "roles", "hosts", "policy", "deploy", "vcs"}
+var topFields = []string{"version", "files", "categories", "generators", "roles", "hosts", "policy", "deploy", "vcs"}
 
 func parseTop(c *errs, cfg *Config, root *yaml.Node) {
 	for _, p := range c.mapping(root, "keycycle.yaml") {
@@ -59,6 +59,12 @@ func parseTop(c *errs, cfg *Config, root *yaml.Node) {
 			for _, q := range c.mapping(p.val, "categories") {
 				if cat := parseCategory(c, q); cat != nil {
 					cfg.Categories = append(cfg.Categories, cat)
+				}
+			}
+		case "generators":
+			for _, q := range c.mapping(p.val, "generators") {
+				if g := parseGenerator(c, q); g != nil {
+					cfg.Generators = append(cfg.Generators, g)
 				}
 			}
 		case "roles":

@@ -104,6 +104,18 @@ func TestBadConfigs(t *testing.T) {
 		{"duplicate", "roles: {vm: []}\nhosts:\n  a: vm\n  a: vm\n", []string{`4:3: "a" is given twice in hosts`}},
 		{"bad name", "roles: {vm: []}\nhosts:\n  \"../x\": vm\n", []string{`3:3: host name "../x" is not a name`}},
 		{"syntax", "hosts:\n  a: [\n", []string{"2: not valid YAML"}},
+		{"generators", "generators:\n  a: pasword\n  b: {length: 3}\n  c: {kind: password, length: 0, alphabet: aa, bytes: 3}\n  d: {kind: command}\n  e: {kind: command, command: echo}\n  f/: hex\n  g: {kind: wireguard, public_secret: g, public_file: ../x}\n",
+			[]string{`2:6: generator a has unknown kind "pasword" (known: password, hex`,
+				"3:6: generator b has no kind:",
+				"4:31: generator c: length must be between 1 and 4096, not 0",
+				"4:44: generator c: alphabet repeats 'a'",
+				`4:48: unknown field "bytes" in generator c (kind password) (known: kind, length, alphabet)`,
+				"5:3: generator d of kind command needs command: [program, args…]",
+				"6:31: generator e: command must be a list, not the string \"echo\"",
+				"6:3: generator e of kind command needs command",
+				`7:3: generator "f/" is not a secret path: it ends with '/'`,
+				"8:55: generator g: public_file \"../x\" has an empty",
+				"8:3: generator g: public_secret is the secret itself"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -188,6 +200,29 @@ func TestGuessKind(t *testing.T) {
 	}
 	if got := GuessOwner("rain_griefling", KindUser, hosts); got != "griefling" {
 		t.Errorf("owner %q", got)
+	}
+}
+
+func TestGenerators(t *testing.T) {
+	cfg, err := ParseConfig("keycycle.yaml", []byte("generators:\n  passwords/borg: password\n  wg/key: {kind: wireguard, public_secret: wg/pub}\n  api: {kind: command, command: [pass, show, api]}\n  raw: {kind: hex, bytes: 16}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := cfg.Generator("passwords/borg")
+	if g == nil || g.Kind != GenPassword || g.Length != DefaultPasswordLength || g.Alphabet != DefaultAlphabet || g.Pos.Line != 2 {
+		t.Errorf("passwords/borg: %+v", g)
+	}
+	if g := cfg.Generator("wg/key"); g == nil || g.PublicSecret != "wg/pub" || !g.HasPublic() {
+		t.Errorf("wg/key: %+v", g)
+	}
+	if g := cfg.Generator("api"); g == nil || strings.Join(g.Command, " ") != "pass show api" {
+		t.Errorf("api: %+v", g)
+	}
+	if g := cfg.Generator("raw"); g == nil || g.Bytes != 16 {
+		t.Errorf("raw: %+v", g)
+	}
+	if cfg.Generator("nope") != nil {
+		t.Error("a generator for an undeclared path")
 	}
 }
 

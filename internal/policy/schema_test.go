@@ -40,6 +40,10 @@ func TestSchemaAgrees(t *testing.T) {
 		"categories: {c: {secrets: {/x: shared}}}\n",
 		"categories: {c: {secrets: {x: ../y}}}\n",
 		"hosts: {a: {role: [vm]}}\n",
+		"generators: {a: pasword}\n",
+		"generators: {a: {kind: password, bytes: 3}}\n",
+		"generators: {a: {kind: command}}\n",
+		"generators: {a: {kind: hex, bytes: 0}}\n",
 	} {
 		if valid(bad) {
 			t.Errorf("schema accepts %q", strings.TrimSpace(bad))
