@@ -31,6 +31,17 @@ type Recipient struct {
 	Recipient string `json:"recipient"`
 }
 
+// SecretRef names one secret of a file: never its value.
+type SecretRef struct {
+	File string `json:"file"`
+	Path string `json:"path"`
+	// Action is what the change did to it: set, generate, regenerate,
+	// remove, move (From is the old path) or public (the public half of
+	// a generated key pair); empty in Exposed and ByHand.
+	Action string `json:"action,omitempty"`
+	From   string `json:"from,omitempty"`
+}
+
 // Entry is one line of the log. The JSON field names are the documented
 // schema (docs/audit.md); fields are only ever added.
 type Entry struct {
@@ -51,6 +62,14 @@ type Entry struct {
 	Files []string `json:"files,omitempty"`
 	// DataKeyRotated are the files whose sops data key was replaced.
 	DataKeyRotated []string `json:"data_key_rotated,omitempty"`
+	// Secrets are the values the change set, generated, removed or moved.
+	Secrets []SecretRef `json:"secrets,omitempty"`
+	// Exposed are the secrets a removed key could read (revocations):
+	// their values are known to whoever holds it.
+	Exposed []SecretRef `json:"exposed,omitempty"`
+	// ByHand are exposed secrets a regeneration could not make (no
+	// generator, or the file not opened): to change by hand.
+	ByHand []SecretRef `json:"by_hand,omitempty"`
 	// Note is free text: why, a rotation ID, what the operator said.
 	Note string `json:"note,omitempty"`
 	// Change is the ID of the change's intent record: the entry of a

@@ -29,6 +29,15 @@ func WriteText(w io.Writer, e Entry) error {
 	if len(e.DataKeyRotated) > 0 {
 		fmt.Fprintf(&b, "    new data key: %s\n", strings.Join(e.DataKeyRotated, ", "))
 	}
+	for _, r := range e.Secrets {
+		fmt.Fprintf(&b, "    secret %s: %s\n", r.Action, r.text())
+	}
+	for _, r := range e.Exposed {
+		fmt.Fprintf(&b, "    exposed: %s\n", r.text())
+	}
+	for _, r := range e.ByHand {
+		fmt.Fprintf(&b, "    change by hand: %s\n", r.text())
+	}
 	if e.Note != "" {
 		fmt.Fprintf(&b, "    note: %s\n", strings.ReplaceAll(e.Note, "\n", "\n          "))
 	}
@@ -66,6 +75,13 @@ func (r Recipient) text() string {
 		return r.Recipient
 	}
 	return r.Name + "  " + r.Recipient
+}
+
+func (r SecretRef) text() string {
+	if r.From != "" {
+		return r.File + ": " + r.From + " -> " + r.Path
+	}
+	return r.File + ": " + r.Path
 }
 
 // WriteText writes the report as 'keycycle audit verify' shows it, naming

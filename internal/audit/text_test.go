@@ -15,6 +15,8 @@ func TestWriteText(t *testing.T) {
 		Command: "keycycle host remove db1", Removed: []Recipient{{Name: "db1", Recipient: "age1db"}, {Recipient: "age1anon"}},
 		Added: []Recipient{{Name: "web2", Recipient: "age1web"}}, Files: []string{".sops.yaml", "sops/shared.yaml"},
 		DataKeyRotated: []string{"sops/shared.yaml"}, Note: "two\nlines",
+		Secrets: []SecretRef{{File: "sops/shared.yaml", Path: "a/b", Action: "regenerate"}, {File: "s.yaml", Path: "n", From: "o", Action: "move"}},
+		Exposed: []SecretRef{{File: "sops/shared.yaml", Path: "a/b"}}, ByHand: []SecretRef{{File: "sops/shared.yaml", Path: "c"}},
 	})
 	want := `#4  2026-03-05T12:00:00Z  alice@laptop
     keycycle host remove db1
@@ -23,6 +25,10 @@ func TestWriteText(t *testing.T) {
     - age1anon
     files: .sops.yaml, sops/shared.yaml
     new data key: sops/shared.yaml
+    secret regenerate: sops/shared.yaml: a/b
+    secret move: s.yaml: o -> n
+    exposed: sops/shared.yaml: a/b
+    change by hand: sops/shared.yaml: c
     note: two
           lines
 `

@@ -17,6 +17,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/keycycle/keycycle/internal/audit"
 	"github.com/keycycle/keycycle/internal/repo"
 	"github.com/keycycle/keycycle/internal/sopsconfig"
 	"github.com/keycycle/keycycle/internal/sopsfile"
@@ -75,6 +76,9 @@ type Request struct {
 	RotateDataKey, KeepDataKey bool
 	// Exclude holds globs of files to leave alone.
 	Exclude []string
+	// Record is what the command adds to the change's audit entry (the
+	// secrets it set or generated, a note): names, never values.
+	Record audit.Entry
 	// Only, when not nil, limits the rekeys to these files (relative):
 	// a rotation touches the files its key reads and no other, so that
 	// unrelated drift, or a file no identity opens, cannot stop it.

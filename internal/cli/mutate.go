@@ -93,7 +93,7 @@ func finishChange(ctx context.Context, out io.Writer, s *session, subject, diff 
 			return err
 		}
 	}
-	entry, paths := changeEntry(plan, changeNames(req))
+	entry, paths := changeEntry(plan, changeNames(req), req.Record)
 	for _, f := range req.Public {
 		paths = append(paths, f.Rel)
 	}
@@ -115,10 +115,9 @@ func planError(err error) error {
 		hint: "set SOPS_AGE_KEY_FILE to a key that opens those files; nothing was written"}
 }
 
-// changeEntry is the audit entry of an applied plan and the files it
-// touched.
-func changeEntry(plan *change.Plan, n names) (audit.Entry, []string) {
-	var e audit.Entry
+// changeEntry is the audit entry of an applied plan (starting from what
+// the command recorded) and the files it touched.
+func changeEntry(plan *change.Plan, n names, e audit.Entry) (audit.Entry, []string) {
 	seen := map[string]bool{}
 	add := func(list *[]audit.Recipient, ids []string, sign string) {
 		for _, id := range ids {
@@ -135,6 +134,9 @@ func changeEntry(plan *change.Plan, n names) (audit.Entry, []string) {
 		add(&e.Removed, f.Removed, "-")
 		if f.DataKeyRotated {
 			e.DataKeyRotated = append(e.DataKeyRotated, f.Rel)
+		}
+		for _, s := range f.Readable {
+			e.Exposed = append(e.Exposed, audit.SecretRef{File: f.Rel, Path: s})
 		}
 	}
 	e.Files = paths
