@@ -220,7 +220,7 @@ func (c *checker) missingSecrets(x *hostIndex) {
 		sort.Strings(m.hosts)
 		c.add(IDMissingFile, c.pol.ConfigFile, m.req.Pos.Line, m.req.Pos.Column,
 			fmt.Sprintf("%s does not exist, but host %s needs secrets from it (category %s)", k, strings.Join(m.hosts, ", "), m.req.Category),
-			fmt.Sprintf("create it with sops (e.g. 'keycycle host add' creates sops/HOST.yaml), or fix the file in keycycle.yaml (%s:%d)", c.pol.ConfigFile, m.req.Pos.Line))
+			fmt.Sprintf("create it with 'keycycle secret ensure' (generators) or 'keycycle secret set %s PATH' ('keycycle host add' creates sops/HOST.yaml), or fix the file in keycycle.yaml (%s:%d)", k, c.pol.ConfigFile, m.req.Pos.Line))
 	}
 	for _, k := range sortedKeys(missing) {
 		m := missing[k]
@@ -228,8 +228,17 @@ func (c *checker) missingSecrets(x *hostIndex) {
 		c.add(IDMissingSecret, m.req.File, 0, 0,
 			fmt.Sprintf("secret %s is missing, but host %s needs it (category %s, %s:%d)",
 				m.req.Path, strings.Join(m.hosts, ", "), m.req.Category, c.pol.ConfigFile, m.req.Pos.Line),
-			fmt.Sprintf("add it with 'sops edit %s', or take category %s away from the host's role in keycycle.yaml", m.req.File, m.req.Category))
+			missingHint(x.cfg, m.req))
 	}
+}
+
+// missingHint names the command that adds a missing secret: ensure when
+// a generator makes it, set otherwise.
+func missingHint(cfg *policy.Config, r policy.Requirement) string {
+	if cfg.Generator(r.Path) != nil {
+		return "generate it with 'keycycle secret ensure' (its generator is in keycycle.yaml)"
+	}
+	return fmt.Sprintf("set it with 'keycycle secret set %s %s' (value on stdin), declare a generator for it and run 'keycycle secret ensure', or take category %s away from the host's role in keycycle.yaml", r.File, r.Path, r.Category)
 }
 
 // unlistedHosts reports host keys of .sops.yaml that belong to no host

@@ -104,7 +104,9 @@ func runHostRemove(ctx context.Context, opts *hostRemoveOptions, out io.Writer, 
 	if err := finishChange(ctx, out, s, "keycycle: host remove "+name, withPolicyDiff(ed.Diff(), req), req, nil); err != nil {
 		return err
 	}
-	return deployAfter(ctx, out, &opts.mutateFlags, &opts.deploy, req)
+	derr := deployAfter(ctx, out, &opts.mutateFlags, &opts.deploy, req)
+	regenerateHint(out, &opts.mutateFlags, name)
+	return derr
 }
 
 func removeKeys(ed *configedit.Editor, names []string) error {
@@ -249,7 +251,11 @@ func runUserRemove(ctx context.Context, opts *userOptions, out io.Writer, args [
 	if err := addKeyRecords(&req, nil, req.RotateFor); err != nil {
 		return err
 	}
-	return finishChange(ctx, out, s, "keycycle: user remove "+name, ed.Diff(), req, nil)
+	if err := finishChange(ctx, out, s, "keycycle: user remove "+name, ed.Diff(), req, nil); err != nil {
+		return err
+	}
+	regenerateHint(out, &opts.mutateFlags, name)
+	return nil
 }
 
 // revokedAlready answers a revocation of a name .sops.yaml no longer

@@ -98,6 +98,7 @@ Start with 'keycycle demo', then 'keycycle check' in your repository.`,
 		newRotateCmd(e),
 		newDiffCmd(e),
 		newManCmd(e),
+		newSecretCmd(e),
 	)
 	groupCommands(root)
 	groupsRefuseUnknown(root)
@@ -114,6 +115,7 @@ func groupCommands(root *cobra.Command) {
 	}{
 		{"read", "Look at a repository:", []string{"check", "inventory", "diff", "audit"}},
 		{"change", "Change who can decrypt:", []string{"init", "rekey", "host", "user", "rotate"}},
+		{"values", "Change secret values:", []string{"secret"}},
 		{"tools", "Tools:", []string{"ssh-to-age", "keygen", "demo", "man"}},
 	}
 	for _, g := range groups {
