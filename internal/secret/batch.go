@@ -169,6 +169,9 @@ func (b *Batch) Fill(req *change.Request) error {
 		_, err := os.Lstat(b.repo.Abs(rel))
 		switch {
 		case err == nil:
+			if err := checkOps(b.repo.Abs(rel), rel, ops); err != nil {
+				return err
+			}
 			req.Edit = append(req.Edit, change.Edit{Rel: rel, Apply: func(abs string, cur []byte) ([]byte, error) {
 				return sopsfile.EditValues(abs, cur, ops, opts)
 			}})
@@ -177,6 +180,9 @@ func (b *Batch) Fill(req *change.Request) error {
 				if op.Op != "set" {
 					return fmt.Errorf("%s does not exist: %w", rel, sopsfile.ErrNotFound)
 				}
+			}
+			if _, err := sopsfile.WantedFor(b.repo.ConfigPath, b.repo.Abs(rel)); err != nil {
+				return fmt.Errorf("%s does not exist and cannot be created: %w", rel, err)
 			}
 			plain, err := sopsfile.PlainDocument(b.repo.Abs(rel), ops)
 			if err != nil {
@@ -189,5 +195,80 @@ func (b *Batch) Fill(req *change.Request) error {
 	}
 	req.Public = append(req.Public, b.Public...)
 	req.Record.Secrets = append(req.Record.Secrets, b.Done...)
+	return nil
+}
+
+// checkOps checks the operations against the file's secret paths (its
+// metadata: no key needed), so that a path that is not there, or one in
+// the way, is refused before any change is planned.
+func checkOps(abs, rel string, ops []sopsfile.ValueOp) error {
+	f, err := sopsfile.Read(abs)
+	if err != nil {
+		return fmt.Errorf("%s: %w", rel, err)
+	}
+	names := map[string]bool{}
+	for _, s := range f.Secrets {
+		names[s.Name()] = true
+	}
+	has := func(p string) bool {
+		for n := range names {
+			if keypath.Within(n, p) {
+				return true
+			}
+		}
+		return false
+	}
+	drop := func(p string) {
+		for n := range names {
+			if keypath.Within(n, p) {
+				delete(names, n)
+			}
+		}
+	}
+	for _, op := range ops {
+		p := keypath.Format(op.Path)
+		switch op.Op {
+		case "unset":
+			if !has(p) {
+				return fmt.Errorf("%s: %w: %s", rel, sopsfile.ErrNotFound, p)
+			}
+			drop(p)
+		case "move":
+			to := keypath.Format(op.To)
+			switch {
+			case !has(p):
+				return fmt.Errorf("%s: %w: %s", rel, sopsfile.ErrNotFound, p)
+			case has(to):
+				return fmt.Errorf("%s: %s already exists: remove it first", rel, to)
+			case keypath.Within(to, p):
+				return fmt.Errorf("%s: cannot move %s into itself (%s)", rel, p, to)
+			}
+			if err := settableName(names, rel, op.To); err != nil {
+				return err
+			}
+			drop(p)
+			names[to] = true
+		case "set":
+			if err := settableName(names, rel, op.Path); err != nil {
+				return err
+			}
+			for n := range names {
+				if n != p && keypath.Within(n, p) {
+					return fmt.Errorf("%s: %s holds several values: remove it first, or name one below it", rel, p)
+				}
+			}
+			names[p] = true
+		}
+	}
+	return nil
+}
+
+// settableName refuses a path below a value.
+func settableName(names map[string]bool, rel string, keys []string) error {
+	for i := 1; i < len(keys); i++ {
+		if parent := keypath.Format(keys[:i]); names[parent] {
+			return fmt.Errorf("%s: %s is a value, not a mapping: cannot set %s below it", rel, parent, keypath.Format(keys))
+		}
+	}
 	return nil
 }

@@ -49,7 +49,7 @@ func EditValues(path string, data []byte, ops []ValueOp, opts EditOptions) ([]by
 	}
 	for _, op := range ops {
 		if plain.Branches[0], err = applyOp(plain.Branches[0], op); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, err
 		}
 	}
 	want := copyBranches(plain.Branches)
@@ -87,7 +87,7 @@ func GetValue(path string, data []byte, keyPath []string, opts EditOptions) (str
 	}
 	v, ok := lookup(plain.Branches[0], keyPath)
 	if !ok {
-		return "", fmt.Errorf("%s: %w: %s", path, ErrNotFound, strings.Join(keyPath, "/"))
+		return "", fmt.Errorf("%w: %s", ErrNotFound, strings.Join(keyPath, "/"))
 	}
 	return scalarText(v, keyPath)
 }
