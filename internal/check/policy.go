@@ -238,6 +238,11 @@ func missingHint(cfg *policy.Config, r policy.Requirement) string {
 	if cfg.Generator(r.Path) != nil {
 		return "generate it with 'keycycle secret ensure' (its generator is in keycycle.yaml)"
 	}
+	for _, g := range cfg.Generators {
+		if g.PublicSecret == r.Path {
+			return fmt.Sprintf("generate %s with 'keycycle secret ensure': its generator writes this public key beside it", g.Path)
+		}
+	}
 	return fmt.Sprintf("set it with 'keycycle secret set %s %s' (value on stdin), declare a generator for it and run 'keycycle secret ensure', or take category %s away from the host's role in keycycle.yaml", r.File, r.Path, r.Category)
 }
 
