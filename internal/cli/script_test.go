@@ -57,6 +57,8 @@ var sopsBinary = sync.OnceValues(func() (string, error) {
 //   - gpgkey NAME: a new PGP key pair (ed25519, cv25519 encryption subkey,
 //     no passphrase) in $GNUPGHOME, $NAME set to its fingerprint and
 //     $NAME_lower to it in lower case;
+//   - noplain VALUEFILE DIR...: fail if any file below the DIRs (but .t/,
+//     the script's scratch) holds a line of VALUEFILE;
 //   - treehash: print one hash of every file's path, mode and content under
 //     $WORK except .t/ and home/ (the script's own scratch), for proving
 //     that --dry-run writes nothing.
@@ -88,6 +90,7 @@ func TestScripts(t *testing.T) {
 			"kc":       cmdKC,
 			"treehash": cmdTreehash,
 			"gpgkey":   cmdGpgkey,
+			"noplain":  cmdNoPlain,
 		},
 	})
 }
@@ -201,4 +204,53 @@ func cmdGpgkey(ts *testscript.TestScript, neg bool, args []string) {
 	gpg("--quick-add-key", fpr, "cv25519", "encr", "never")
 	ts.Setenv(name, fpr)
 	ts.Setenv(name+"_lower", strings.ToLower(fpr))
+}
+
+// cmdNoPlain proves that no plaintext value reached the disk: every line
+// of VALUEFILE (a value, as 'secret get' printed it) is searched for in
+// every file below the DIRs, except the script's .t/ scratch where the
+// test itself keeps the values it compares.
+func cmdNoPlain(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: noplain VALUEFILE DIR...")
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	var values []string
+	for _, v := range strings.Split(string(data), "\n") {
+		if len(strings.TrimSpace(v)) >= 8 {
+			values = append(values, v)
+		}
+	}
+	if len(values) == 0 {
+		ts.Fatalf("%s holds no value of 8 characters or more to look for", args[0])
+	}
+	scratch := ts.MkAbs(".t")
+	files := 0
+	for _, dir := range args[1:] {
+		err := filepath.WalkDir(ts.MkAbs(dir), func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && p == scratch {
+				return filepath.SkipDir
+			}
+			if !d.Type().IsRegular() {
+				return nil
+			}
+			body, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			files++
+			for _, v := range values {
+				if strings.Contains(string(body), v) {
+					ts.Fatalf("plaintext value found in %s", p)
+				}
+			}
+			return nil
+		})
+		ts.Check(err)
+	}
+	fmt.Fprintf(ts.Stdout(), "%d values not in %d files\n", len(values), files)
 }
