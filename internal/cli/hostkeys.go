@@ -1,11 +1,7 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,10 +11,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"golang.org/x/crypto/ssh"
-
 	"github.com/keycycle/keycycle/internal/agekey"
 	"github.com/keycycle/keycycle/internal/fsutil"
+	"github.com/keycycle/keycycle/internal/secret"
 )
 
 // hostKeySource says where host add takes the host's key from; exactly
@@ -120,27 +115,15 @@ func keyscan(ctx context.Context, addr string) (string, error) {
 // newHostKey makes an ed25519 SSH key pair in memory; the public key
 // ends with comment (root@NAME, as ssh-keygen -A writes it on the host).
 func newHostKey(comment string) (*hostKey, error) {
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	private, authorized, err := secret.SSHEd25519(comment)
 	if err != nil {
 		return nil, err
 	}
-	spub, err := ssh.NewPublicKey(pub)
-	if err != nil {
-		return nil, err
-	}
-	authorized := ssh.MarshalAuthorizedKey(spub)
 	recipient, err := agekey.SSHPublicToAge(authorized)
 	if err != nil {
 		return nil, err
 	}
-	block, err := ssh.MarshalPrivateKey(priv, "")
-	if err != nil {
-		return nil, err
-	}
-	if comment != "" {
-		authorized = append(bytes.TrimSuffix(authorized, []byte("\n")), []byte(" "+comment+"\n")...)
-	}
-	return &hostKey{recipient: recipient, private: pem.EncodeToMemory(block), public: authorized}, nil
+	return &hostKey{recipient: recipient, private: private, public: authorized}, nil
 }
 
 // write puts the key pair under DIR/etc/ssh (or DIR/persist/etc/ssh),
