@@ -112,6 +112,11 @@ func (b *Batch) Move(rel, from, to string) error {
 // Generate makes a value for path with g and sets it (and the public
 // half where g says). It returns the public half, if any.
 func (b *Batch) Generate(ctx context.Context, rel, path string, g *policy.Generator, action string) (string, error) {
+	if strings.Contains(g.Comment, "{host}") {
+		c := *g
+		c.Comment = strings.ReplaceAll(c.Comment, "{host}", b.repo.hostOf(rel))
+		g = &c
+	}
 	v, err := Generate(ctx, g, CommandEnv{File: rel, Path: path, Host: b.repo.hostOf(rel), Stderr: b.repo.Stderr})
 	if err != nil {
 		return "", fmt.Errorf("%s: %s: %w", rel, path, err)
