@@ -144,11 +144,14 @@ func (b *Batch) Generate(ctx context.Context, rel, path string, g *policy.Genera
 }
 
 // hostOf returns the host whose file rel is (keycycle.yaml's files.host
-// pattern), or "".
+// pattern), or "" (the shared file is no host's).
 func (r *Repo) hostOf(rel string) string {
-	pattern := policy.DefaultHostFile
+	pattern, shared := policy.DefaultHostFile, policy.DefaultSharedFile
 	if r.Policy != nil {
-		pattern = r.Policy.Files.Host
+		pattern, shared = r.Policy.Files.Host, r.Policy.Files.Shared
+	}
+	if rel == shared {
+		return ""
 	}
 	pre, post, ok := strings.Cut(pattern, "{host}")
 	if !ok || !strings.HasPrefix(rel, pre) || !strings.HasSuffix(rel, post) || len(rel) <= len(pre)+len(post) {
