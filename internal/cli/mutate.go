@@ -79,7 +79,7 @@ func finishChange(ctx context.Context, out io.Writer, s *session, subject, diff 
 		return planError(err)
 	}
 	if m.format == "json" {
-		if err := writeChangeJSON(out, m.dryRun, diff, plan); err != nil {
+		if err := writeChangeJSON(out, m.dryRun, diff, plan, req.Record); err != nil {
 			return err
 		}
 	} else {
@@ -184,7 +184,7 @@ func writeChangeText(out io.Writer, dryRun bool, diff string, plan *change.Plan,
 	}
 }
 
-func writeChangeJSON(out io.Writer, dryRun bool, diff string, plan *change.Plan) error {
+func writeChangeJSON(out io.Writer, dryRun bool, diff string, plan *change.Plan, rec audit.Entry) error {
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
 	return enc.Encode(struct {
@@ -193,5 +193,7 @@ func writeChangeJSON(out io.Writer, dryRun bool, diff string, plan *change.Plan)
 		ConfigDiff string              `json:"config_diff"`
 		Files      []change.FileResult `json:"files"`
 		Stray      []string            `json:"stray,omitempty"`
-	}{"keycycle.change/v1", dryRun, diff, plan.Files, plan.Stray})
+		Secrets    []audit.SecretRef   `json:"secrets,omitempty"`
+		ByHand     []audit.SecretRef   `json:"by_hand,omitempty"`
+	}{"keycycle.change/v1", dryRun, diff, plan.Files, plan.Stray, rec.Secrets, rec.ByHand})
 }
