@@ -76,9 +76,9 @@ type Request struct {
 	RotateDataKey, KeepDataKey bool
 	// Exclude holds globs of files to leave alone.
 	Exclude []string
-	// Record is what the command adds to the change's audit entry (the
+	// Audit is what the command adds to the change's audit entry (the
 	// secrets it set or generated, a note): names, never values.
-	Record audit.Entry
+	Audit audit.Entry
 	// Only, when not nil, limits the rekeys to these files (relative):
 	// a rotation touches the files its key reads and no other, so that
 	// unrelated drift, or a file no identity opens, cannot stop it.

@@ -79,7 +79,7 @@ func finishChange(ctx context.Context, out io.Writer, s *session, subject, diff 
 		return planError(err)
 	}
 	if m.format == "json" {
-		if err := writeChangeJSON(out, m.dryRun, diff, plan, req.Record); err != nil {
+		if err := writeChangeJSON(out, m.dryRun, diff, plan, req.Audit); err != nil {
 			return err
 		}
 	} else {
@@ -93,7 +93,7 @@ func finishChange(ctx context.Context, out io.Writer, s *session, subject, diff 
 			return err
 		}
 	}
-	entry, paths := changeEntry(plan, changeNames(req), req.Record)
+	entry, paths := changeEntry(plan, changeNames(req), req.Audit)
 	for _, f := range req.Public {
 		paths = append(paths, f.Rel)
 	}

@@ -102,7 +102,7 @@ func runRekey(ctx context.Context, opts *rekeyOptions, out, diag io.Writer, args
 	n := changeNames(req)
 	outcomes := rekeyOutcomes(plan, only, opts.dryRun)
 	if !opts.dryRun && len(plan.Files) > 0 {
-		entry, paths := changeEntry(plan, n, req.Record)
+		entry, paths := changeEntry(plan, n, req.Audit)
 		if err := s.apply(ctx, plan, entry, fmt.Sprintf("keycycle: rekey %d file(s)", len(paths)), paths); err != nil {
 			return err
 		}

@@ -144,7 +144,7 @@ func secretRepo(cfgPath string, stderr io.Writer) (*secret.Repo, error) {
 	if pol.ConfigErr != nil {
 		return nil, errorf("'keycycle check' shows what is wrong with keycycle.yaml", "%v", pol.ConfigErr)
 	}
-	return &secret.Repo{Root: root, ConfigPath: cfgPath, Policy: pol.Config, Identities: identities(), Stderr: stderr}, nil
+	return &secret.Repo{Root: root, ConfigPath: cfgPath, Policy: pol.Config, Identities: identities(stderr), Stderr: stderr}, nil
 }
 
 // secretStep is what a secret command fills: the batch of values, the
@@ -258,12 +258,13 @@ func writeSecretDone(out io.Writer, b *secret.Batch, dryRun bool) {
 }
 
 type secretGetOptions struct {
-	repo  string
-	force bool
+	repo   string
+	force  bool
+	stderr io.Writer
 }
 
 func newSecretGetCmd(e *env) *cobra.Command {
-	opts := &secretGetOptions{}
+	opts := &secretGetOptions{stderr: e.stderr}
 	cmd := &cobra.Command{
 		Use:   "get FILE PATH [--force]",
 		Short: "Print a secret's value on stdout, for scripts",
@@ -293,7 +294,7 @@ func runSecretGet(opts *secretGetOptions, out io.Writer, args []string) error {
 	if cfgPath, err = filepath.Abs(cfgPath); err != nil {
 		return err
 	}
-	r, err := secretRepo(cfgPath, io.Discard)
+	r, err := secretRepo(cfgPath, opts.stderr)
 	if err != nil {
 		return err
 	}

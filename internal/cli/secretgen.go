@@ -320,8 +320,8 @@ func runSecretRegenerate(ctx context.Context, opts *secretRegenerateOptions, out
 				return err
 			}
 		}
-		req.Record.ByHand = plan.ByHand
-		req.Record.Note = fmt.Sprintf("secrets exposed by audit entry #%d (%s)", rv.Entry.Seq, rv.Entry.Command)
+		req.Audit.ByHand = plan.ByHand
+		req.Audit.Note = fmt.Sprintf("secrets exposed by audit entry #%d (%s)", rv.Entry.Seq, rv.Entry.Command)
 		return nil
 	})
 	if err != nil {

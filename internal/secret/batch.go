@@ -202,7 +202,7 @@ func (b *Batch) Fill(req *change.Request) error {
 		}
 	}
 	req.Public = append(req.Public, b.Public...)
-	req.Record.Secrets = append(req.Record.Secrets, b.Done...)
+	req.Audit.Secrets = append(req.Audit.Secrets, b.Done...)
 	return nil
 }
 
