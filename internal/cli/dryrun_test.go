@@ -72,6 +72,10 @@ func TestDryRunWritesNothing(t *testing.T) {
 		{"user", "add", "u9", "--age", newKey}, {"user", "remove", "u1"},
 		{"init", "--force"}, {"audit", "note", "hello"},
 		{"rotate", "start", "h3"}, {"rotate", "resume"}, {"rotate", "abort"}, {"rotate", "due"},
+		{"secret", "set", "{dir}/sops/h1.yaml", "new/value", "--from-file", "{dir}/admin.key"},
+		{"secret", "generate", "{dir}/sops/shared/new.yaml", "x", "--kind", "age-key", "--add-key", "k9"},
+		{"secret", "rm", "{dir}/sops/h1.yaml", "db/password"}, {"secret", "mv", "{dir}/sops/h1.yaml", "token", "t2"},
+		{"secret", "ensure"},
 	}
 	states := []rotation.State{"", rotation.Planned, rotation.NewKey, rotation.Added, rotation.Deployed, rotation.Verified, rotation.OldRemoved}
 	for _, st := range states {
