@@ -36,7 +36,8 @@ type SecretRef struct {
 	File string `json:"file"`
 	Path string `json:"path"`
 	// Action is what the change did to it: set, generate, regenerate,
-	// remove, move (From is the old path) or public (the public half of
+	// remove, move (From is the old path, FILE:PATH when it came from
+	// another file) or public (the public half of
 	// a generated key pair); empty in Exposed and ByHand.
 	Action string `json:"action,omitempty"`
 	From   string `json:"from,omitempty"`

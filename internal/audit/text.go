@@ -78,6 +78,9 @@ func (r Recipient) text() string {
 }
 
 func (r SecretRef) text() string {
+	if strings.Contains(r.From, ":") { // from another file: FILE:PATH
+		return r.From + " -> " + r.File + ": " + r.Path
+	}
 	if r.From != "" {
 		return r.File + ": " + r.From + " -> " + r.Path
 	}

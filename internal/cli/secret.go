@@ -242,7 +242,9 @@ func writeSecretDone(out io.Writer, b *secret.Batch, dryRun bool) {
 		if dryRun {
 			what = secretVerbs[d.Action][1]
 		}
-		if d.From != "" {
+		if strings.Contains(d.From, ":") {
+			fmt.Fprintf(out, "%s -> %s: %s: %s\n", d.From, d.File, d.Path, what)
+		} else if d.From != "" {
 			fmt.Fprintf(out, "%s: %s -> %s: %s\n", d.File, d.From, d.Path, what)
 		} else {
 			fmt.Fprintf(out, "%s: %s: %s\n", d.File, d.Path, what)

@@ -52,28 +52,50 @@ recipients. The old value stays in the VCS history, encrypted.`,
 	return cmd
 }
 
+type secretMvOptions struct {
+	mutateFlags
+	to string
+}
+
 func newSecretMvCmd(e *env) *cobra.Command {
-	opts := &mutateFlags{}
+	opts := &secretMvOptions{}
 	cmd := &cobra.Command{
-		Use:   "mv FILE PATH NEWPATH",
-		Short: "Rename a secret (or a mapping of secrets) within a file",
+		Use:   "mv FILE PATH NEWPATH [--to FILE2]",
+		Short: "Rename a secret (or a mapping of secrets) within a file, or move a value to another file",
 		Long: `Mv moves the value (or the mapping) at PATH to NEWPATH in FILE, which must
-be free. Remember to rename it in your sops-nix configuration too.`,
+be free. With --to FILE2 one value moves to NEWPATH in FILE2 (created under
+its rule when missing): it is decrypted in memory, set there and removed
+from FILE in the same change. Remember to rename it in your sops-nix
+configuration too.`,
+		Example: `  keycycle secret mv sops/shared.yaml borg borg/passphrase
+  keycycle secret mv sops/shared.yaml keys/ssh/borg keys/ssh/borg --to sops/malphas.yaml`,
 		Args: argsHint(cobra.ExactArgs(3)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return secretChange(cmd.Context(), opts, e.stdout, "mv", func(st *secretStep) error {
+			return secretChange(cmd.Context(), &opts.mutateFlags, e.stdout, "mv", func(st *secretStep) error {
 				rel, from, err := fileAndPath(st.r, args[0], args[1])
 				if err != nil {
 					return err
 				}
-				if _, _, err := fileAndPath(st.r, args[0], args[2]); err != nil {
+				dst := args[0]
+				if opts.to != "" {
+					dst = opts.to
+				}
+				dstRel, to, err := fileAndPath(st.r, dst, args[2])
+				if err != nil {
 					return err
 				}
-				return st.b.Move(rel, from, args[2])
+				if dstRel == rel {
+					return st.b.Move(rel, from, to)
+				}
+				if err := refuseExisting(st.r, dstRel, to, false); err != nil {
+					return err
+				}
+				return st.b.MoveAcross(rel, from, dstRel, to)
 			})
 		},
 	}
 	opts.register(cmd, e)
+	cmd.Flags().StringVar(&opts.to, "to", "", "move the value to this file")
 	return cmd
 }
 

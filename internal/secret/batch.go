@@ -109,6 +109,35 @@ func (b *Batch) Move(rel, from, to string) error {
 	return nil
 }
 
+// MoveAcross moves one value from a file to another: it is read in
+// memory, set in dst and removed from src, in the same change.
+func (b *Batch) MoveAcross(src, from, dst, to string) error {
+	keys, err := keypath.Parse(from)
+	if err != nil {
+		return err
+	}
+	if _, err := keypath.Parse(to); err != nil {
+		return err
+	}
+	data, err := os.ReadFile(b.repo.Abs(src))
+	if err != nil {
+		return err
+	}
+	v, err := sopsfile.GetValue(b.repo.Abs(src), data, keys, sopsfile.EditOptions{ConfigPath: b.repo.ConfigPath, Identities: b.repo.Identities})
+	if err != nil {
+		return fmt.Errorf("%s: %w", src, err)
+	}
+	if err := b.Remove(src, from); err != nil {
+		return err
+	}
+	b.Done = b.Done[:len(b.Done)-1] // recorded as one move below
+	if err := b.Set(dst, to, v, "move"); err != nil {
+		return err
+	}
+	b.Done[len(b.Done)-1].From = src + ":" + from
+	return nil
+}
+
 // Generate makes a value for path with g and sets it (and the public
 // half where g says). It returns the public half, if any.
 func (b *Batch) Generate(ctx context.Context, rel, path string, g *policy.Generator, action string) (string, error) {
