@@ -54,19 +54,22 @@ type secretSetOptions struct {
 	mutateFlags
 	fromFile string
 	raw      bool
+	generate bool
+	kind     string
 	stdin    io.Reader
 }
 
 func newSecretSetCmd(e *env) *cobra.Command {
 	opts := &secretSetOptions{stdin: e.stdin}
 	cmd := &cobra.Command{
-		Use:   "set FILE PATH [--from-file F] [--raw]",
-		Short: "Set a secret's value from stdin or a file, encrypted in memory",
+		Use:   "set FILE PATH [--from-file F] [--raw] [--generate [--kind KIND]]",
+		Short: "Set a secret's value from stdin, a file or a generator, encrypted in memory",
 		Long: `Set reads the value from stdin (or --from-file F) and sets PATH in FILE to it,
 as 'sops set' does: the same data key and recipients, a new MAC, verified in
 memory before the atomic write. One final newline is taken off (echo adds
-one); --raw keeps the bytes exactly. To make a value, use 'keycycle secret
-generate'.`,
+one); --raw keeps the bytes exactly. --generate makes the value with the
+generator keycycle.yaml declares for PATH (or --kind), replacing any value:
+'keycycle secret generate --force'.`,
 		Example: `  printf %s "$PASSWORD" | keycycle secret set sops/shared.yaml passwords/borg
   keycycle secret set sops/malphas.yaml keys/ssh/borg --from-file ~/borg_key --raw`,
 		Args: argsHint(cobra.ExactArgs(2)),
@@ -77,10 +80,21 @@ generate'.`,
 	opts.register(cmd, e)
 	cmd.Flags().StringVar(&opts.fromFile, "from-file", "", "read the value from this file instead of stdin")
 	cmd.Flags().BoolVar(&opts.raw, "raw", false, "keep a final newline")
+	cmd.Flags().BoolVar(&opts.generate, "generate", false, "make the value with PATH's generator (keycycle.yaml) instead of reading it")
+	cmd.Flags().StringVar(&opts.kind, "kind", "", "with --generate: the generator kind")
 	return cmd
 }
 
 func runSecretSet(ctx context.Context, opts *secretSetOptions, out io.Writer, args []string) (err error) {
+	if opts.generate {
+		if opts.fromFile != "" || opts.raw {
+			return errorf("choose one source of the value", "--generate takes no --from-file or --raw")
+		}
+		return runSecretGenerate(ctx, &secretGenerateOptions{mutateFlags: opts.mutateFlags, kind: opts.kind, force: true}, out, args)
+	}
+	if opts.kind != "" {
+		return errorf("add --generate to make the value with that kind", "--kind is for --generate")
+	}
 	value, err := readValue(opts.stdin, opts.fromFile, opts.raw)
 	if err != nil {
 		return err
