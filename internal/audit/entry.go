@@ -68,8 +68,9 @@ type Entry struct {
 	// Exposed are the secrets a removed key could read (revocations):
 	// their values are known to whoever holds it.
 	Exposed []SecretRef `json:"exposed,omitempty"`
-	// ByHand are exposed secrets a regeneration could not make (no
-	// generator, or the file not opened): to change by hand.
+	// ByHand are secrets the command could not make (no generator): the
+	// exposed ones regenerate left, the missing ones ensure left. To
+	// change or set by hand.
 	ByHand []SecretRef `json:"by_hand,omitempty"`
 	// Note is free text: why, a rotation ID, what the operator said.
 	Note string `json:"note,omitempty"`

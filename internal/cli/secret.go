@@ -190,6 +190,9 @@ func secretChange(ctx context.Context, m *mutateFlags, out io.Writer, verb strin
 	}
 	req.NewConfig = ed.Bytes()
 	if b.Empty() {
+		if m.format == "json" {
+			return writeChangeJSON(out, m.dryRun, "", &change.Plan{Files: []change.FileResult{}}, req.Audit)
+		}
 		fmt.Fprintln(out, "nothing to change")
 		return nil
 	}

@@ -269,6 +269,7 @@ func runSecretEnsure(ctx context.Context, opts *secretEnsureOptions, out io.Writ
 		for _, n := range needs {
 			if n.Generator == nil {
 				byHand = append(byHand, n)
+				st.req.Audit.ByHand = append(st.req.Audit.ByHand, audit.SecretRef{File: n.File, Path: n.Path})
 				continue
 			}
 			if _, err := st.b.Generate(ctx, n.File, n.Path, n.Generator, "generate"); err != nil {
