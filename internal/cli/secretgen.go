@@ -157,6 +157,9 @@ func runSecretGenerate(ctx context.Context, opts *secretGenerateOptions, out io.
 		if err := refuseExisting(r, rel, path, opts.force); err != nil {
 			return err
 		}
+		if err := refuseRegistered(r, rel, path, g); err != nil {
+			return err
+		}
 		pub, err := b.Generate(ctx, rel, path, g, "generate")
 		if err != nil {
 			return err
@@ -215,6 +218,27 @@ func refuseExisting(r *secret.Repo, rel, path string, force bool) error {
 	if f.HasSecret(path) && !force {
 		return errorf("pass --force to replace it (the old value stays in the VCS history, encrypted)",
 			"%s already holds %s", rel, path)
+	}
+	return nil
+}
+
+// refuseRegistered refuses to replace an age identity whose recipient
+// .sops.yaml lists: the anchor would still name the old key.
+func refuseRegistered(r *secret.Repo, rel, path string, g *policy.Generator) error {
+	if g.Kind != policy.GenAgeKey {
+		return nil
+	}
+	f, err := sopsfile.Read(r.Abs(rel))
+	if err != nil || !f.HasSecret(path) {
+		return nil
+	}
+	anchor, err := r.RegisteredKey(rel, path)
+	if err != nil {
+		return withHint(err, "set SOPS_AGE_KEY_FILE to a key that opens the file")
+	}
+	if anchor != "" {
+		return errorf("rotate it instead: 'keycycle rotate start "+anchor+"' replaces the key, its anchor and its files together",
+			"%s in %s is the identity of &%s, which .sops.yaml lists: a new value would leave &%s naming the old key", path, rel, anchor, anchor)
 	}
 	return nil
 }
@@ -344,6 +368,9 @@ func runSecretRegenerate(ctx context.Context, opts *secretRegenerateOptions, out
 			}
 		}
 		req.Audit.ByHand = plan.ByHand
+		for _, k := range plan.Rotate {
+			req.Audit.ByHand = append(req.Audit.ByHand, audit.SecretRef{File: k.File, Path: k.Path})
+		}
 		req.Audit.Note = fmt.Sprintf("secrets exposed by audit entry #%d (%s)", rv.Entry.Seq, rv.Entry.Command)
 		return nil
 	})
@@ -353,7 +380,7 @@ func runSecretRegenerate(ctx context.Context, opts *secretRegenerateOptions, out
 	if opts.format == "text" {
 		writeRegenRest(out, rv, plan)
 	}
-	if len(plan.ByHand) > 0 {
+	if len(plan.ByHand) > 0 || len(plan.Rotate) > 0 {
 		return errFindings
 	}
 	return nil
@@ -388,6 +415,12 @@ func writeRegenRest(out io.Writer, rv *secret.Revocation, plan secret.Regen) {
 		}
 	}
 	section("Change by hand (no generator; change the value at its source, then 'keycycle secret set FILE PATH'):", plan.ByHand)
+	if len(plan.Rotate) > 0 {
+		fmt.Fprintln(out, "\nKeys .sops.yaml lists (rotate each: the key, its anchor and its files together):")
+		for _, k := range plan.Rotate {
+			fmt.Fprintf(out, "  %s: %s: keycycle rotate start %s\n", k.File, k.Path, k.Anchor)
+		}
+	}
 	section("Already changed since entry #"+strconv.Itoa(rv.Entry.Seq)+":", rv.Since)
 	section("No longer in the repository:", plan.Gone)
 }

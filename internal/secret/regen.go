@@ -4,10 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"strings"
 
+	"github.com/keycycle/keycycle/internal/agekey"
 	"github.com/keycycle/keycycle/internal/audit"
 	"github.com/keycycle/keycycle/internal/policy"
 	"github.com/keycycle/keycycle/internal/repo"
+	"github.com/keycycle/keycycle/internal/secret/keypath"
+	"github.com/keycycle/keycycle/internal/sopsconfig"
 	"github.com/keycycle/keycycle/internal/sopsfile"
 )
 
@@ -85,6 +90,8 @@ type Regen struct {
 	Gone []audit.SecretRef
 	// Public are public halves of keys in Do, made with them.
 	Public []audit.SecretRef
+	// Rotate are age keys .sops.yaml lists: 'keycycle rotate start' them.
+	Rotate []Registered
 }
 
 // PlanRegenerate sorts the exposed secrets: those to make again with
@@ -119,6 +126,16 @@ func PlanRegenerate(r *Repo, exposed []audit.SecretRef) (Regen, error) {
 			out.ByHand = append(out.ByHand, ref)
 		default:
 			g := cfg.Generator(s.Path)
+			if g.Kind == policy.GenAgeKey {
+				anchor, err := r.RegisteredKey(s.File, s.Path)
+				if err != nil {
+					return out, err
+				}
+				if anchor != "" {
+					out.Rotate = append(out.Rotate, Registered{File: s.File, Path: s.Path, Anchor: anchor})
+					continue
+				}
+			}
 			out.Do = append(out.Do, Need{File: s.File, Path: s.Path, Generator: g})
 			if g.PublicSecret != "" {
 				publics[audit.SecretRef{File: s.File, Path: g.PublicSecret}] = true
@@ -136,4 +153,49 @@ func PlanRegenerate(r *Repo, exposed []audit.SecretRef) (Regen, error) {
 	}
 	out.ByHand = byHand
 	return out, nil
+}
+
+// Registered is an age key kept as a secret whose recipient .sops.yaml
+// lists: making it anew would leave the anchor naming the old key, and
+// whoever uses the secret unable to decrypt. It is rotated instead.
+type Registered struct {
+	File   string `json:"file"`
+	Path   string `json:"path"`
+	Anchor string `json:"anchor"`
+}
+
+// RegisteredKey returns the anchor of .sops.yaml naming the recipient of
+// an age identity kept at path in rel, or "" (not an age key, or not
+// registered). The value is decrypted in memory only.
+func (r *Repo) RegisteredKey(rel, path string) (string, error) {
+	keys, err := keypath.Parse(path)
+	if err != nil {
+		return "", err
+	}
+	data, err := os.ReadFile(r.Abs(rel))
+	if err != nil {
+		return "", err
+	}
+	v, err := sopsfile.GetValue(r.Abs(rel), data, keys, sopsfile.EditOptions{ConfigPath: r.ConfigPath, Identities: r.Identities})
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", rel, err)
+	}
+	ids, err := agekey.ParseIdentityFile(strings.NewReader(v))
+	if err != nil {
+		return "", nil // not an age key file: nothing registered
+	}
+	cfg, err := sopsconfig.Load(r.ConfigPath)
+	if err != nil {
+		return "", err
+	}
+	for _, id := range ids {
+		rcp, err := id.Recipient()
+		if err != nil {
+			continue
+		}
+		if a, ok := cfg.AnchorByValue(rcp); ok {
+			return a.Name, nil
+		}
+	}
+	return "", nil
 }
