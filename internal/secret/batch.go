@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"filippo.io/age"
 
@@ -80,6 +81,9 @@ func (b *Batch) Set(rel, path, value, action string) error {
 	keys, err := keypath.Parse(path)
 	if err != nil {
 		return err
+	}
+	if !utf8.ValidString(value) {
+		return fmt.Errorf("the value of %s is not UTF-8 text: sops stores text; encode it first (base64)", path)
 	}
 	b.add(rel, sopsfile.Set(keys, value), audit.SecretRef{File: rel, Path: path, Action: action})
 	return nil
