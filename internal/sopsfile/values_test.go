@@ -82,3 +82,37 @@ func TestPlainDocument(t *testing.T) {
 		t.Errorf("json document: %s %v", doc, err)
 	}
 }
+
+// FuzzEditValues sets, moves and removes arbitrary key paths and values
+// in a real encrypted file: it never panics, and whatever it accepts
+// decrypts (MAC checked) to exactly what was set.
+func FuzzEditValues(f *testing.F) {
+	id, _ := age.GenerateX25519Identity()
+	data, err := Encrypt("s.yaml", []byte("a:\n    b: x\nc: '1'\nl:\n    - 1\n"), EncryptOptions{Groups: [][]string{{id.Recipient().String()}}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	opts := EditOptions{Identities: []age.Identity{id}}
+	for _, s := range [][3]string{{"a/b", "v", "c"}, {"a", "v", ""}, {"l/0", "v", "m"}, {"sops", "x", ""}, {"a//b", "\x00", "a/b/c"}, {"d/e/f", "multi\nline", "a"}} {
+		f.Add(s[0], s[1], s[2])
+	}
+	f.Fuzz(func(t *testing.T, path, value, to string) {
+		p := strings.Split(path, "/")
+		out, err := EditValues("s.yaml", data, []ValueOp{Set(p, value)}, opts)
+		if err == nil {
+			if got, err := GetValue("s.yaml", out, p, opts); err != nil || got != value {
+				t.Fatalf("set %q = %q, read back %q, %v", path, value, got, err)
+			}
+			if _, err := Decrypt("s.yaml", out, id.String()); err != nil {
+				t.Fatalf("set %q: the output does not decrypt: %v", path, err)
+			}
+		}
+		q := strings.Split(to, "/")
+		if out, err := EditValues("s.yaml", data, []ValueOp{Move([]string{"a", "b"}, q)}, opts); err == nil {
+			if got, err := GetValue("s.yaml", out, q, opts); err != nil || got != "x" {
+				t.Fatalf("move a/b to %q, read back %q, %v", to, got, err)
+			}
+		}
+		_, _ = EditValues("s.yaml", data, []ValueOp{Unset(p)}, opts)
+	})
+}
