@@ -32,10 +32,11 @@ passwords). A FILE that does not exist is created under the creation rule
 that matches it, for exactly its recipients.
 
   keycycle secret set FILE PATH [--from-file F]   value from stdin (or F)
+  keycycle secret set FILE PATH --generate         value from PATH's generator
   keycycle secret get FILE PATH                    value to stdout (not a terminal)
   keycycle secret list [FILE]                      paths only, no key needed
   keycycle secret rm FILE PATH
-  keycycle secret mv FILE PATH NEWPATH
+  keycycle secret mv FILE PATH NEWPATH [--to FILE2]
   keycycle secret generate FILE PATH [--kind KIND]
   keycycle secret ensure [--host NAME]             make what keycycle.yaml declares
   keycycle secret regenerate --exposed-by KEY      after host/user remove
