@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/keycycle/keycycle/internal/change"
 	"github.com/keycycle/keycycle/internal/configedit"
@@ -96,7 +98,7 @@ func runSecretSet(ctx context.Context, opts *secretSetOptions, out io.Writer, ar
 	if opts.kind != "" {
 		return errorf("add --generate to make the value with that kind", "--kind is for --generate")
 	}
-	value, err := readValue(opts.stdin, opts.fromFile, opts.raw)
+	value, err := readValue(opts.stdin, opts.stderr, opts.fromFile, opts.raw, args[1])
 	if err != nil {
 		return err
 	}
@@ -109,9 +111,19 @@ func runSecretSet(ctx context.Context, opts *secretSetOptions, out io.Writer, ar
 	})
 }
 
-// readValue reads a value from --from-file or stdin, bounded.
-func readValue(stdin io.Reader, fromFile string, raw bool) (string, error) {
+// readValue reads a value from --from-file or stdin, bounded. From a
+// terminal it reads one line without echo, so the value never shows.
+func readValue(stdin io.Reader, stderr io.Writer, fromFile string, raw bool, path string) (string, error) {
 	src := stdin
+	if f, ok := stdin.(*os.File); ok && fromFile == "" && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprintf(stderr, "value of %s (not shown): ", path)
+		line, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", err
+		}
+		src = bytes.NewReader(line)
+	}
 	if fromFile != "" {
 		f, err := os.Open(fromFile)
 		if err != nil {
