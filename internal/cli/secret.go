@@ -20,6 +20,7 @@ import (
 	"github.com/keycycle/keycycle/internal/secret"
 	"github.com/keycycle/keycycle/internal/secret/keypath"
 	"github.com/keycycle/keycycle/internal/sopsfile"
+	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 func newSecretCmd(e *env) *cobra.Command {
@@ -127,7 +128,7 @@ func readValue(stdin io.Reader, stderr io.Writer, fromFile string, raw bool, pat
 	if fromFile != "" {
 		f, err := os.Open(fromFile)
 		if err != nil {
-			return "", errorf("check the path given to --from-file", "cannot read %s: %s", fromFile, osErrText(err))
+			return "", errorf("check the path given to --from-file", "cannot read %s: %s", fromFile, textutil.ErrReason(err))
 		}
 		defer f.Close()
 		src = f
@@ -336,7 +337,7 @@ func runSecretGet(opts *secretGetOptions, out io.Writer, args []string) error {
 	}
 	data, err := os.ReadFile(r.Abs(rel))
 	if err != nil {
-		return errorf("'keycycle secret list' shows the files and paths", "cannot read %s: %s", rel, osErrText(err))
+		return errorf("'keycycle secret list' shows the files and paths", "cannot read %s: %s", rel, textutil.ErrReason(err))
 	}
 	keys, _ := keypath.Parse(path)
 	v, err := sopsfile.GetValue(r.Abs(rel), data, keys, sopsfile.EditOptions{ConfigPath: cfgPath, Identities: r.Identities})

@@ -19,6 +19,7 @@ import (
 	"github.com/keycycle/keycycle/internal/repo"
 	"github.com/keycycle/keycycle/internal/secret"
 	"github.com/keycycle/keycycle/internal/sopsfile"
+	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 func secretNames(ss []repo.Secret) []string {
@@ -390,7 +391,7 @@ func findRevocation(root, key string, seq int) (*secret.Revocation, error) {
 	f, err := os.Open(audit.Path(root))
 	if err != nil {
 		return nil, errorf("regenerate reads the revocation from .keycycle/audit.log, which host remove and user remove write",
-			"cannot read the audit log: %s", osErrText(err))
+			"cannot read the audit log: %s", textutil.ErrReason(err))
 	}
 	defer f.Close()
 	recs, err := audit.Read(f)

@@ -12,6 +12,8 @@ import (
 	"github.com/getsops/sops/v3/cmd/sops/common"
 	"github.com/getsops/sops/v3/cmd/sops/formats"
 	"github.com/getsops/sops/v3/config"
+
+	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 // ValueOp is one change to the values of a file: set a string, remove a
@@ -54,12 +56,12 @@ func EditValues(path string, data []byte, ops []ValueOp, opts EditOptions) ([]by
 	}
 	want := copyBranches(plain.Branches)
 	if err := common.EncryptTree(common.EncryptTreeOpts{DataKey: dataKey, Tree: plain, Cipher: aes.NewCipher()}); err != nil {
-		return nil, fmt.Errorf("%s: cannot encrypt: %s", path, oneLine(err.Error()))
+		return nil, fmt.Errorf("%s: cannot encrypt: %s", path, textutil.OneLine(err.Error()))
 	}
 	sc := loadStores(opts.ConfigPath)
 	out, err := common.DefaultStoreForPath(sc, path).EmitEncryptedFile(*plain)
 	if err != nil {
-		return nil, fmt.Errorf("cannot write the sops file: %s", oneLine(err.Error()))
+		return nil, fmt.Errorf("cannot write the sops file: %s", textutil.OneLine(err.Error()))
 	}
 	after, err := loadTree(path, out, sc)
 	if err == nil && keyStrings(after.Metadata.KeyGroups) != keyStrings(plain.Metadata.KeyGroups) {
@@ -124,7 +126,7 @@ func PlainDocument(path string, values []ValueOp) ([]byte, error) {
 	store := common.StoreForFormat(formats.FormatForPath(path), config.NewStoresConfig())
 	out, err := store.EmitPlainFile(sops.TreeBranches{branch})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s", path, oneLine(err.Error()))
+		return nil, fmt.Errorf("%s: %s", path, textutil.OneLine(err.Error()))
 	}
 	return out, nil
 }
