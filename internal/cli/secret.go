@@ -66,7 +66,7 @@ type secretSetOptions struct {
 func newSecretSetCmd(e *env) *cobra.Command {
 	opts := &secretSetOptions{stdin: e.stdin}
 	cmd := &cobra.Command{
-		Use:   "set FILE PATH [--from-file F] [--raw] [--generate [--kind KIND]]",
+		Use:   "set FILE PATH",
 		Short: "Set a secret's value from stdin, a file or a generator, encrypted in memory",
 		Long: `Set reads the value from stdin (or --from-file F) and sets PATH in FILE to it,
 as 'sops set' does: the same data key and recipients, a new MAC, verified in
@@ -299,7 +299,7 @@ type secretGetOptions struct {
 func newSecretGetCmd(e *env) *cobra.Command {
 	opts := &secretGetOptions{stderr: e.stderr}
 	cmd := &cobra.Command{
-		Use:   "get FILE PATH [--force]",
+		Use:   "get FILE PATH",
 		Short: "Print a secret's value on stdout, for scripts",
 		Long: `Get decrypts PATH of FILE in memory and prints its value on stdout, as
 sops-nix would install it, without a final newline. It refuses to print
@@ -310,7 +310,7 @@ to a terminal unless --force: pipe it where it is needed.`,
 			return runSecretGet(opts, e.stdout, args)
 		},
 	}
-	cmd.Flags().StringVar(&opts.repo, "repo", "", "the secrets repository (default: the nearest folder upward holding .sops.yaml)")
+	repoFlag(cmd, &opts.repo)
 	cmd.Flags().BoolVar(&opts.force, "force", false, "print to a terminal too")
 	return cmd
 }
@@ -357,7 +357,7 @@ type secretListOptions struct {
 func newSecretListCmd(e *env) *cobra.Command {
 	opts := &secretListOptions{}
 	cmd := &cobra.Command{
-		Use:   "list [FILE] [--format text|json]",
+		Use:   "list [FILE]",
 		Short: "List secret paths, from the files' metadata (no key needed)",
 		Long: `List prints the secret paths of FILE, one a line, or with no FILE every
 secrets file's paths as FILE: PATH. Paths are plaintext in sops files, so no
@@ -367,16 +367,13 @@ key is needed and no value is decrypted.`,
 			return runSecretList(cmd.Context(), opts, e.stdout, args)
 		},
 	}
-	cmd.Flags().StringVar(&opts.repo, "repo", "", "the secrets repository (default: the nearest folder upward holding .sops.yaml)")
-	cmd.Flags().StringVar(&opts.format, "format", "text", "output format: text or json")
+	repoFlag(cmd, &opts.repo)
+	formatFlag(cmd, &opts.format)
 	cmd.Flags().StringArrayVar(&opts.exclude, "exclude", nil, "glob of files to leave out (repeatable)")
 	return cmd
 }
 
 func runSecretList(ctx context.Context, opts *secretListOptions, out io.Writer, args []string) error {
-	if err := checkFormat(opts.format, "text", "json"); err != nil {
-		return err
-	}
 	type fileSecrets struct {
 		File    string   `json:"file"`
 		Secrets []string `json:"secrets"`

@@ -61,7 +61,7 @@ type secretMvOptions struct {
 func newSecretMvCmd(e *env) *cobra.Command {
 	opts := &secretMvOptions{}
 	cmd := &cobra.Command{
-		Use:   "mv FILE PATH NEWPATH [--to FILE2]",
+		Use:   "mv FILE PATH NEWPATH",
 		Short: "Rename a secret (or a mapping of secrets) within a file, or move a value to another file",
 		Long: `Mv moves the value (or the mapping) at PATH to NEWPATH in FILE, which must
 be free. With --to FILE2 one value moves to NEWPATH in FILE2 (created under
@@ -113,7 +113,7 @@ type secretGenerateOptions struct {
 func newSecretGenerateCmd(e *env) *cobra.Command {
 	opts := &secretGenerateOptions{}
 	cmd := &cobra.Command{
-		Use:   "generate FILE PATH [--kind KIND] [--force]",
+		Use:   "generate FILE PATH",
 		Short: "Make a secret's value with its generator (keycycle.yaml) or --kind",
 		Long: `Generate makes a new value for PATH in memory — with the generator
 keycycle.yaml declares for PATH, or --kind password|hex|base64|age-key|
@@ -264,7 +264,7 @@ type secretEnsureOptions struct {
 func newSecretEnsureCmd(e *env) *cobra.Command {
 	opts := &secretEnsureOptions{}
 	cmd := &cobra.Command{
-		Use:   "ensure [--host NAME]",
+		Use:   "ensure",
 		Short: "Generate every secret keycycle.yaml declares that is missing and has a generator",
 		Long: `Ensure reads the schema keycycle.yaml declares — each host's role and
 categories name the secrets it needs and the file each lives in — and
@@ -324,7 +324,7 @@ type secretRegenerateOptions struct {
 func newSecretRegenerateCmd(e *env) *cobra.Command {
 	opts := &secretRegenerateOptions{}
 	cmd := &cobra.Command{
-		Use:   "regenerate (--exposed-by KEY | --audit SEQ)",
+		Use:   "regenerate",
 		Short: "After a revocation, make anew every exposed secret that has a generator",
 		Long: `Regenerate finds the revocation in the audit log — the newest entry that
 removed KEY (an anchor name or a recipient), or entry #SEQ — and the secrets
