@@ -23,12 +23,18 @@ import (
 // addCompletions attaches the completions to the commands of root's tree.
 func addCompletions(root *cobra.Command) {
 	args := map[string]cobra.CompletionFunc{
-		"host remove":   completeKeyNames,
-		"user remove":   completeKeyNames,
-		"rotate start":  completeKeyNames,
-		"rotate resume": completeOpenRotations,
-		"rotate abort":  completeOpenRotations,
-		"rekey":         completeSecretsFiles,
+		"host remove":     completeKeyNames,
+		"user remove":     completeKeyNames,
+		"rotate start":    completeKeyNames,
+		"rotate resume":   completeOpenRotations,
+		"rotate abort":    completeOpenRotations,
+		"rekey":           completeSecretsFiles,
+		"secret set":      completeFileThenPath,
+		"secret get":      completeFileThenPath,
+		"secret rm":       completeFileThenPath,
+		"secret mv":       completeFileThenPath,
+		"secret generate": completeFileThenPath,
+		"secret list":     completeOneSecretsFile,
 	}
 	for path, fn := range args {
 		if c, _, err := root.Find(strings.Fields(path)); err == nil && c != root {
@@ -41,6 +47,9 @@ func addCompletions(root *cobra.Command) {
 	}{
 		{"host check", "only", completeHostCheckIDs},
 		{"user add", "host", completeKeyNamesAnywhere},
+		{"secret generate", "kind", completeGeneratorKinds},
+		{"secret set", "kind", completeGeneratorKinds},
+		{"secret mv", "to", completeSecretsFiles},
 	}
 	for _, f := range flags {
 		if c, _, err := root.Find(strings.Fields(f.path)); err == nil && c != root && c.Flags().Lookup(f.flag) != nil {
