@@ -119,7 +119,9 @@ func runHostSetKey(ctx context.Context, opts *hostSetKeyOptions, out io.Writer, 
 	if err != nil {
 		return err
 	}
-	return deployAfter(ctx, out, &opts.mutateFlags, &opts.deploy, req)
+	derr := deployAfter(ctx, out, &opts.mutateFlags, &opts.deploy, req)
+	regenerateHint(out, &opts.mutateFlags, name)
+	return derr
 }
 
 // setKeyAnchor returns the anchor &name, which must be a host's key.
