@@ -90,11 +90,7 @@ so the host can decrypt on its first boot.`,
 	}
 	opts.register(cmd, e)
 	f := cmd.Flags()
-	f.StringVar(&opts.key.age, "age", "", "the host's age recipient")
-	f.StringVar(&opts.key.sshPubkey, "ssh-pubkey", "", "the host's SSH public key file")
-	f.StringVar(&opts.key.keyscan, "ssh-keyscan", "", "ask the host for its key with ssh-keyscan")
-	f.StringVar(&opts.key.newSSHKey, "new-ssh-key", "", "generate the host's SSH key pair into this folder")
-	f.BoolVar(&opts.key.persist, "persist", false, "with --new-ssh-key: under persist/etc/ssh (impermanence)")
+	opts.key.register(cmd, "")
 	f.StringVar(&opts.userKey, "user-key", "", "also make a user age key USER_NAME stored in the host's file")
 	f.StringVar(&opts.dir, "dir", "sops", "folder of the secrets files, relative to the repository")
 	f.BoolVar(&opts.noShare, "no-shared", false, "do not add the host to the shared rules")
@@ -224,4 +220,15 @@ func hostRecords(name, recipient string, imported bool) []policy.Key {
 		origin = policy.OriginImported
 	}
 	return []policy.Key{{Name: name, Recipient: recipient, Kind: policy.KindHost, Owner: name, Origin: origin}}
+}
+
+// register adds the flags that give a host's key (one of them is
+// needed); what is "" or "new " (host set-key).
+func (k *hostKeySource) register(cmd *cobra.Command, what string) {
+	f := cmd.Flags()
+	f.StringVar(&k.age, "age", "", "the host's "+what+"age recipient")
+	f.StringVar(&k.sshPubkey, "ssh-pubkey", "", "the host's "+what+"SSH public key file")
+	f.StringVar(&k.keyscan, "ssh-keyscan", "", "ask the host for its "+what+"key with ssh-keyscan")
+	f.StringVar(&k.newSSHKey, "new-ssh-key", "", "generate the host's "+what+"SSH key pair into this folder")
+	f.BoolVar(&k.persist, "persist", false, "with --new-ssh-key: under persist/etc/ssh (impermanence)")
 }

@@ -55,12 +55,7 @@ start NAME' keeps the host able to decrypt at every step.`,
 		},
 	}
 	opts.register(cmd, e)
-	f := cmd.Flags()
-	f.StringVar(&opts.key.age, "age", "", "the host's new age recipient")
-	f.StringVar(&opts.key.sshPubkey, "ssh-pubkey", "", "the host's new SSH public key file")
-	f.StringVar(&opts.key.keyscan, "ssh-keyscan", "", "ask the host for its new key with ssh-keyscan")
-	f.StringVar(&opts.key.newSSHKey, "new-ssh-key", "", "generate the host's new SSH key pair into this folder")
-	f.BoolVar(&opts.key.persist, "persist", false, "with --new-ssh-key: under persist/etc/ssh (impermanence)")
+	opts.key.register(cmd, "new ")
 	opts.deploy.register(cmd)
 	return cmd
 }
