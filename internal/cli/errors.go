@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"github.com/keycycle/keycycle/internal/textutil"
 	"io"
 	"strings"
 )
@@ -49,7 +50,7 @@ func withHint(err error, hint string) error {
 		return nil
 	}
 	var ue *userError
-	if errors.As(err, &ue) && ue.hint != "" {
+	if errors.As(err, &ue) && ue.hint != "" || textutil.HintOf(err) != "" {
 		return err
 	}
 	return &userError{msg: err.Error(), hint: hint, code: ExitCannotRun}
@@ -85,6 +86,9 @@ func report(stderr io.Writer, err error) int {
 	if errors.As(err, &ue) {
 		code = ue.code
 		hint = ue.hint
+	}
+	if hint == "" {
+		hint = textutil.HintOf(err)
 	}
 	msg := strings.TrimSuffix(err.Error(), ".")
 	fmt.Fprintf(stderr, "%s %s\n", styleFor(stderr).red("keycycle: error:"), msg)

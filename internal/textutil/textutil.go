@@ -5,6 +5,7 @@ package textutil
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"strings"
 )
@@ -26,4 +27,41 @@ func ErrReason(err error) string {
 		return pe.Err.Error()
 	}
 	return err.Error()
+}
+
+// HintError is a domain package's error that says what to do about it:
+// the CLI prints Hint as its "keycycle: hint:" line.
+type HintError struct {
+	Msg string
+	// What is the hint: the command or flag that helps.
+	What string
+}
+
+func (e *HintError) Error() string { return e.Msg }
+
+// Hint says what to do about the error.
+func (e *HintError) Hint() string { return e.What }
+
+// Hintf makes a *HintError with hint and a formatted message.
+func Hintf(hint, format string, args ...any) error {
+	return &HintError{Msg: fmt.Sprintf(format, args...), What: hint}
+}
+
+// WithHint wraps err (nil stays nil) so that it carries hint, unless an
+// error in its chain already has one.
+func WithHint(err error, hint string) error {
+	if err == nil || HintOf(err) != "" {
+		return err
+	}
+	return &HintError{Msg: err.Error(), What: hint}
+}
+
+// HintOf is the hint of the first error in err's chain that has one
+// (a Hint() string method), or "".
+func HintOf(err error) string {
+	var h interface{ Hint() string }
+	if errors.As(err, &h) {
+		return h.Hint()
+	}
+	return ""
 }

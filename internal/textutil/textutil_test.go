@@ -34,3 +34,22 @@ func TestErrReason(t *testing.T) {
 		t.Errorf("plain: %q", got)
 	}
 }
+
+func TestHintOf(t *testing.T) {
+	err := fmt.Errorf("loading: %w", Hintf("run 'keycycle check'", "bad %s", "file"))
+	if got := HintOf(err); got != "run 'keycycle check'" {
+		t.Errorf("HintOf = %q", got)
+	}
+	if got := HintOf(WithHint(err, "other")); got != "run 'keycycle check'" {
+		t.Errorf("WithHint replaced the hint: %q", got)
+	}
+	if got := HintOf(WithHint(errors.New("plain"), "do this")); got != "do this" {
+		t.Errorf("WithHint on a plain error: %q", got)
+	}
+	if WithHint(nil, "x") != nil {
+		t.Error("WithHint(nil) is not nil")
+	}
+	if HintOf(errors.New("plain")) != "" {
+		t.Error("a plain error has a hint")
+	}
+}
