@@ -15,6 +15,7 @@ import (
 	"github.com/keycycle/keycycle/internal/change"
 	"github.com/keycycle/keycycle/internal/configedit"
 	"github.com/keycycle/keycycle/internal/policy"
+	"github.com/keycycle/keycycle/internal/sopsconfig"
 )
 
 func newHostCmd(e *env) *cobra.Command {
@@ -103,7 +104,7 @@ so the host can decrypt on its first boot.`,
 
 func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args []string) (err error) {
 	name := args[0]
-	if err := checkHostName(name); err != nil {
+	if err := sopsconfig.CheckHostName(name); err != nil {
 		return err
 	}
 	if err := opts.key.check("host add"); err != nil {
@@ -111,7 +112,7 @@ func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args [
 	}
 	opts.key.comment = "root@" + name
 	if opts.userKey != "" {
-		if err := checkUserName(opts.userKey); err != nil {
+		if err := sopsconfig.CheckUserName(opts.userKey); err != nil {
 			return err
 		}
 	}
@@ -126,8 +127,8 @@ func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args [
 		return err
 	}
 	recipient := hk.recipient
-	l := layout{cfg: ed.Config(), dir: opts.dir}
-	if err := refuseTaken(l, name, recipient); err != nil {
+	l := sopsconfig.Layout{Config: ed.Config(), Dir: opts.dir}
+	if err := refuseTaken(l.Config, name, recipient); err != nil {
 		return err
 	}
 	req := change.Request{ConfigPath: cfgPath, OldConfig: ed.Bytes(), Exclude: opts.exclude}
@@ -140,7 +141,7 @@ func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args [
 			return err
 		}
 		uname := opts.userKey + "_" + name
-		if err := refuseTaken(l, uname, id.Recipient().String()); err != nil {
+		if err := refuseTaken(l.Config, uname, id.Recipient().String()); err != nil {
 			return err
 		}
 		if err := ed.AddKey("users", uname, id.Recipient().String()); err != nil {
@@ -156,7 +157,7 @@ func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args [
 	}
 	req.NewConfig = ed.Bytes()
 	req.Identities = identities(s.m.stderr)
-	req.Create = []change.NewFile{{Rel: l.hostFile(name), Plaintext: plain}}
+	req.Create = []change.NewFile{{Rel: l.HostFile(name), Plaintext: plain}}
 	if err := addKeyRecords(&req, records, nil); err != nil {
 		return err
 	}
@@ -166,9 +167,9 @@ func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args [
 		}
 	}
 	if opts.userKey != "" {
-		if _, err := os.Stat(filepath.Join(filepath.Dir(cfgPath), l.hostFile(name))); err == nil {
+		if _, err := os.Stat(filepath.Join(filepath.Dir(cfgPath), l.HostFile(name))); err == nil {
 			return errorf("add the user key by hand with 'sops edit', or remove the file first",
-				"%s already exists: --user-key only creates a new host file", l.hostFile(name))
+				"%s already exists: --user-key only creates a new host file", l.HostFile(name))
 		}
 	}
 	// A new SSH host key is written before the repository changes (and
@@ -191,9 +192,9 @@ func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args [
 
 // addHostEdits adds the host's key, its per-host rule and its aliases in
 // the shared rules.
-func addHostEdits(ed *configedit.Editor, l layout, name, recipient string, members []string, noShare bool) error {
-	admins := l.admins()
-	shared := l.sharedRules()
+func addHostEdits(ed *configedit.Editor, l sopsconfig.Layout, name, recipient string, members []string, noShare bool) error {
+	admins := l.Admins()
+	shared := l.SharedRules()
 	if err := ed.AddKey("hosts", name, recipient); err != nil {
 		return withHint(err, "make this edit by hand, then run 'keycycle rekey'")
 	}
@@ -207,7 +208,7 @@ func addHostEdits(ed *configedit.Editor, l layout, name, recipient string, membe
 			}
 		}
 	}
-	if err := ed.AddRule(regexp.QuoteMeta(l.hostFile(name))+"$", append(admins, members...)); err != nil {
+	if err := ed.AddRule(regexp.QuoteMeta(l.HostFile(name))+"$", append(admins, members...)); err != nil {
 		return withHint(err, "make this edit by hand, then run 'keycycle rekey'")
 	}
 	return nil

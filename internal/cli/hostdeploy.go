@@ -145,7 +145,7 @@ func hostsToDeploy(req change.Request, pol *policy.Policy) ([]string, error) {
 // .sops.yaml's layout shows, and keycycle.yaml's hosts with their keys.
 func hostAnchors(cfg *sopsconfig.Config, pol *policy.Policy) map[string]string {
 	out := map[string]string{}
-	for _, h := range (layout{cfg: cfg, dir: "sops"}).hosts() {
+	for _, h := range (sopsconfig.Layout{Config: cfg, Dir: "sops"}).Hosts() {
 		out[h] = h
 	}
 	if pol != nil && pol.Config != nil {

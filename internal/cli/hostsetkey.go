@@ -62,7 +62,7 @@ start NAME' keeps the host able to decrypt at every step.`,
 
 func runHostSetKey(ctx context.Context, opts *hostSetKeyOptions, out io.Writer, args []string) (err error) {
 	name := args[0]
-	if err := checkHostName(name); err != nil {
+	if err := sopsconfig.CheckHostName(name); err != nil {
 		return err
 	}
 	if err := opts.key.check("host set-key"); err != nil {

@@ -40,12 +40,12 @@ func openEditor(ctx context.Context, m *mutateFlags) (*configedit.Editor, *sessi
 }
 
 // refuseTaken refuses a name or a recipient already registered.
-func refuseTaken(l layout, name, recipient string) error {
-	if a, ok := l.cfg.AnchorByName(name); ok {
+func refuseTaken(cfg *sopsconfig.Config, name, recipient string) error {
+	if a, ok := cfg.AnchorByName(name); ok {
 		return errorf("pick another name; a reinstalled host with a new key: 'keycycle host set-key "+name+" …'",
 			"&%s already exists in .sops.yaml (line %d)", name, a.Pos.Line)
 	}
-	if a, ok := l.cfg.AnchorByValue(recipient); ok {
+	if a, ok := cfg.AnchorByValue(recipient); ok {
 		return errorf("one key, one name: remove &"+a.Name+" first if the key moved",
 			"that key is already registered as &%s (line %d)", a.Name, a.Pos.Line)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/keycycle/keycycle/internal/change"
 	"github.com/keycycle/keycycle/internal/configedit"
 	"github.com/keycycle/keycycle/internal/policy"
+	"github.com/keycycle/keycycle/internal/sopsconfig"
 )
 
 type hostRemoveOptions struct {
@@ -69,22 +70,22 @@ func runHostRemove(ctx context.Context, opts *hostRemoveOptions, out io.Writer, 
 	}
 	defer s.end(&err)
 	cfgPath := ed.Config().Path
-	l := layout{cfg: ed.Config(), dir: opts.dir}
-	if _, ok := l.cfg.AnchorByName(name); !ok {
+	l := sopsconfig.Layout{Config: ed.Config(), Dir: opts.dir}
+	if _, ok := l.Config.AnchorByName(name); !ok {
 		return revokedAlready(out, s, name)
 	}
 	req := change.Request{ConfigPath: cfgPath, OldConfig: ed.Bytes(), Exclude: opts.exclude, Identities: identities(s.m.stderr)}
-	revoke := append(l.userKeysOf(name), name)
+	revoke := append(l.UserKeysOf(name), name)
 	for _, n := range revoke {
-		if a, ok := l.cfg.AnchorByName(n); ok {
+		if a, ok := l.Config.AnchorByName(n); ok {
 			req.RotateFor = append(req.RotateFor, a.Value)
 		}
 	}
-	if i := l.perHostRule(name); i >= 0 && !opts.keepFile {
+	if i := l.PerHostRule(name); i >= 0 && !opts.keepFile {
 		if err := ed.RemoveRule(i); err != nil {
 			return withHint(err, "make this edit by hand, then run 'keycycle rekey --rotate-data-key'")
 		}
-		file := l.hostFile(name)
+		file := l.HostFile(name)
 		if _, err := os.Stat(filepath.Join(filepath.Dir(cfgPath), file)); err == nil {
 			req.Delete = append(req.Delete, file)
 		}
@@ -162,7 +163,7 @@ written.`,
 
 func runUserAdd(ctx context.Context, opts *userOptions, out io.Writer, args []string) (err error) {
 	name := args[0]
-	if err := checkUserName(name); err != nil {
+	if err := sopsconfig.CheckUserName(name); err != nil {
 		return err
 	}
 	if opts.age == "" {
@@ -178,18 +179,18 @@ func runUserAdd(ctx context.Context, opts *userOptions, out io.Writer, args []st
 	}
 	defer s.end(&err)
 	cfgPath := ed.Config().Path
-	l := layout{cfg: ed.Config(), dir: opts.dir}
-	if err := refuseTaken(l, name, hk.recipient); err != nil {
+	l := sopsconfig.Layout{Config: ed.Config(), Dir: opts.dir}
+	if err := refuseTaken(l.Config, name, hk.recipient); err != nil {
 		return err
 	}
 	old := ed.Bytes()
-	rules := l.sharedRules()
+	rules := l.SharedRules()
 	if opts.host != "" {
-		i := l.perHostRule(opts.host)
+		i := l.PerHostRule(opts.host)
 		if i < 0 {
-			return errorf("'keycycle inventory' lists the hosts", "no rule for host %s's own file %s", opts.host, l.hostFile(opts.host))
+			return errorf("'keycycle inventory' lists the hosts", "no rule for host %s's own file %s", opts.host, l.HostFile(opts.host))
 		}
-		if !containsInt(rules, i) {
+		if !slices.Contains(rules, i) {
 			rules = append(rules, i)
 		}
 	}

@@ -73,7 +73,7 @@ func (opts *rotateStartOptions) startFor(cfgPath, key string) (rotation.Start, e
 		return st, errorf("rotate it by hand: 'keycycle user add' the new key, then 'keycycle user remove' the old one",
 			"&%s is a%s %s key: keycycle rotates host keys, admin keys and user keys kept in a host's file", key, article(string(kind)), kind)
 	}
-	if err := checkHostName(st.Host); err != nil {
+	if err := sopsconfig.CheckHostName(st.Host); err != nil {
 		return st, err
 	}
 	reachFrom(&st, pol, root)
@@ -149,9 +149,9 @@ func rotationKind(cfg *sopsconfig.Config, pol *policy.Policy, a sopsconfig.Ancho
 			}
 		}
 	}
-	l := layout{cfg: cfg, dir: "sops"}
+	l := sopsconfig.Layout{Config: cfg, Dir: "sops"}
 	hosts := map[string]bool{}
-	for _, h := range l.hosts() {
+	for _, h := range l.Hosts() {
 		hosts[h] = true
 	}
 	if pol.Keys != nil {

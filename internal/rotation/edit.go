@@ -26,7 +26,7 @@ func addBeside(path string, data []byte, j *Journal) ([]byte, error) {
 		return nil, err
 	}
 	for i, r := range cfg.Rules {
-		if ruleLists(r, j.Key) {
+		if r.Lists(j.Key) {
 			if err := ed.AddAlias(i, j.Temp); err != nil && !errors.Is(err, configedit.ErrAlreadyPresent) {
 				return nil, err
 			}
@@ -82,17 +82,6 @@ func checkAnchor(cfg *sopsconfig.Config, name, want string) error {
 		}
 	}
 	return nil
-}
-
-func ruleLists(r sopsconfig.Rule, anchor string) bool {
-	for _, g := range r.KeyGroups {
-		for _, k := range g.Keys {
-			if k.Alias == anchor {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // swapValue replaces the value of &name, old, by new, on the anchor's

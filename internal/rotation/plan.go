@@ -58,7 +58,7 @@ func Plan(cfgPath string, s Start) (*Journal, error) {
 		return nil, err
 	}
 	for _, r := range cfg.Rules {
-		if ruleLists(r, s.Key) && len(r.KeyGroups) > 1 {
+		if r.Lists(s.Key) && len(r.KeyGroups) > 1 {
 			return nil, fmt.Errorf(".sops.yaml line %d: a rule with %d key groups (Shamir) lists &%s; keycycle rotates keys of one-group rules only: replace it by hand ('keycycle user add', then 'keycycle user remove')", r.Pos.Line, len(r.KeyGroups), s.Key)
 		}
 	}
