@@ -10,7 +10,9 @@ import (
 
 	"github.com/keycycle/keycycle/internal/change"
 	"github.com/keycycle/keycycle/internal/policy"
+	"github.com/keycycle/keycycle/internal/rotation"
 	"github.com/keycycle/keycycle/internal/sopsconfig"
+	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 type hostSetKeyOptions struct {
@@ -129,9 +131,9 @@ func setKeyAnchor(cfg *sopsconfig.Config, root, name string) (sopsconfig.Anchor,
 	if err != nil {
 		return a, err
 	}
-	if kind, _ := rotationKind(cfg, pol, a); kind != policy.KindHost {
+	if kind, _ := rotation.KeyKind(cfg, pol, a); kind != policy.KindHost {
 		return a, errorf("replace it with 'keycycle user add' and 'keycycle user remove', or 'keycycle rotate start "+name+"'",
-			"&%s is a%s %s key, not a host's", name, article(string(kind)), kind)
+			"&%s is a%s %s key, not a host's", name, textutil.Article(string(kind)), kind)
 	}
 	return a, nil
 }

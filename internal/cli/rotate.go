@@ -385,3 +385,10 @@ func writeRotationStatus(out io.Writer, format string, list []*rotation.Journal)
 	}
 	return tw.Flush()
 }
+
+// startFor is the rotation of key these flags ask for, completed by
+// rotation.Resolve.
+func (opts *rotateStartOptions) startFor(cfgPath, key string) (rotation.Start, error) {
+	return rotation.Resolve(cfgPath, rotation.Start{Key: key, Host: opts.host, KeyFile: opts.keyFile,
+		Deploy: opts.deploy, Remote: opts.remote, Exclude: opts.exclude})
+}

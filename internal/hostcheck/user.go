@@ -9,8 +9,9 @@ import (
 	"github.com/keycycle/keycycle/internal/textutil"
 )
 
-// userKeyPath is where sops looks for a user's age keys.
-const userKeyPath = ".config/sops/age/keys.txt"
+// UserKeyPath is where sops looks for a user's age keys, relative to
+// the home directory.
+const UserKeyPath = ".config/sops/age/keys.txt"
 
 // checkUserKey is HC010: --user's ~/.config/sops/age/keys.txt, its
 // format, mode and owner.
@@ -27,7 +28,7 @@ func checkUserKey(c *checker) (Result, []fixAction) {
 		res.Hint = "pass the login name of a user of this host"
 		return res, nil
 	}
-	p := path.Join(u.home, userKeyPath)
+	p := path.Join(u.home, UserKeyPath)
 	data, f, err := c.root.readFile(p)
 	defer clear(data)
 	if err != nil {

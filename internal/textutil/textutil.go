@@ -65,3 +65,12 @@ func HintOf(err error) string {
 	}
 	return ""
 }
+
+// Article is "n" when word takes "an" rather than "a" ("a%s %s" with
+// Article(word), word): a vowel first, except a "u" read as "you".
+func Article(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) && !strings.HasPrefix(word, "us") {
+		return "n"
+	}
+	return ""
+}

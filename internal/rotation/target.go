@@ -1,6 +1,7 @@
-package cli
+package rotation
 
 import (
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -9,34 +10,37 @@ import (
 	"github.com/keycycle/keycycle/internal/agekey"
 	"github.com/keycycle/keycycle/internal/hostcheck"
 	"github.com/keycycle/keycycle/internal/policy"
-	"github.com/keycycle/keycycle/internal/rotation"
 	"github.com/keycycle/keycycle/internal/sopsconfig"
+	"github.com/keycycle/keycycle/internal/textutil"
 )
 
-// startFor resolves what rotating key means: its kind (a host's key or a
-// user key kept in a host's file), the host, how to reach it, its key
-// file and the deploy command, from the flags, keys.yaml and
-// keycycle.yaml.
-func (opts *rotateStartOptions) startFor(cfgPath, key string) (rotation.Start, error) {
+// Resolve completes st, whose Key names the anchor to rotate and whose
+// other fields hold what the operator passed (flags): what rotating the
+// key means — its kind (a host's key, a user key kept in a host's file,
+// an admin key), the host, how to reach it, its key file and the deploy
+// command — from keys.yaml, keycycle.yaml and .sops.yaml.
+func Resolve(cfgPath string, st Start) (Start, error) {
 	root := filepath.Dir(cfgPath)
-	st := rotation.Start{Key: key, Host: opts.host, KeyFile: opts.keyFile, Deploy: opts.deploy,
-		Remote: opts.remote, Exclude: opts.exclude, Now: time.Now()}
+	key := st.Key
+	if st.Now.IsZero() {
+		st.Now = time.Now()
+	}
 	pol, err := policy.Load(root)
 	if err != nil {
 		return st, err
 	}
 	if pol.ConfigErr != nil {
-		return st, errorf("'keycycle check' shows what is wrong with keycycle.yaml", "%v", pol.ConfigErr)
+		return st, textutil.Hintf("'keycycle check' shows what is wrong with keycycle.yaml", "%v", pol.ConfigErr)
 	}
 	cfg, err := sopsconfig.Load(cfgPath)
 	if err != nil {
-		return st, withHint(err, "run 'keycycle check' to see what is wrong with .sops.yaml")
+		return st, textutil.WithHint(err, "run 'keycycle check' to see what is wrong with .sops.yaml")
 	}
 	a, ok := cfg.AnchorByName(key)
 	if !ok {
-		return st, errorf("'keycycle inventory' lists the keys .sops.yaml defines", "no key &%s in .sops.yaml", key)
+		return st, textutil.Hintf("'keycycle inventory' lists the keys .sops.yaml defines", "no key &%s in .sops.yaml", key)
 	}
-	kind, owner := rotationKind(cfg, pol, a)
+	kind, owner := KeyKind(cfg, pol, a)
 	st.Kind = string(kind)
 	if pol.Keys != nil {
 		if k := pol.Keys.ByRecipient(a.Value); k != nil && k.Origin == policy.OriginSSHHostKey {
@@ -59,19 +63,19 @@ func (opts *rotateStartOptions) startFor(cfgPath, key string) (rotation.Start, e
 			st.Host = owner
 		}
 		if st.Host == "" {
-			return st, errorf("pass --host NAME, the host whose secrets file keeps the user key",
+			return st, textutil.Hintf("pass --host NAME, the host whose secrets file keeps the user key",
 				"cannot tell which host keeps user key &%s (no owner in %s, and its name is not USER_HOST)", key, policy.KeysFile)
 		}
 		user := strings.TrimSuffix(key, "_"+st.Host)
 		if st.KeyFile == "" {
-			st.KeyFile = userKeyFile(user)
+			st.KeyFile = defaultUserKeyFile(user)
 		}
 		st.HostFile = hostFileOf(pol, st.Host)
 	case policy.KindAdmin:
 		return adminStart(st)
 	default:
-		return st, errorf("rotate it by hand: 'keycycle user add' the new key, then 'keycycle user remove' the old one",
-			"&%s is a%s %s key: keycycle rotates host keys, admin keys and user keys kept in a host's file", key, article(string(kind)), kind)
+		return st, textutil.Hintf("rotate it by hand: 'keycycle user add' the new key, then 'keycycle user remove' the old one",
+			"&%s is a%s %s key: keycycle rotates host keys, admin keys and user keys kept in a host's file", key, textutil.Article(string(kind)), kind)
 	}
 	if err := sopsconfig.CheckHostName(st.Host); err != nil {
 		return st, err
@@ -83,8 +87,8 @@ func (opts *rotateStartOptions) startFor(cfgPath, key string) (rotation.Start, e
 // adminStart completes the start of an admin key's rotation: the new key
 // is made here, into --key-file, else appended to sops's default key
 // file (~/.config/sops/age/keys.txt).
-func adminStart(st rotation.Start) (rotation.Start, error) {
-	st.Host, st.Remote = "this machine", rotation.Remote{Local: true}
+func adminStart(st Start) (Start, error) {
+	st.Host, st.Remote = "this machine", Remote{Local: true}
 	if st.KeyFile == "" {
 		// sops reads this file beside $SOPS_AGE_KEY_FILE, so the new key
 		// is found there whatever else the operator uses.
@@ -107,7 +111,7 @@ func adminStart(st rotation.Start) (rotation.Start, error) {
 // reachFrom fills in how st's host is reached and deployed where the
 // flags left it open: keycycle.yaml's deploy: settings and the host's
 // ssh target, else keycycle on $PATH and ssh to the host's name.
-func reachFrom(st *rotation.Start, pol *policy.Policy, root string) {
+func reachFrom(st *Start, pol *policy.Policy, root string) {
 	var ph *policy.Host
 	if pol.Config != nil {
 		ph = pol.Config.Host(st.Host)
@@ -137,11 +141,11 @@ func reachFrom(st *rotation.Start, pol *policy.Policy, root string) {
 	}
 }
 
-// rotationKind tells whether the anchor a is a host's key or a user key,
+// KeyKind tells whether the anchor a is a host's key or a user key,
 // and the host it belongs to: keys.yaml first, then keycycle.yaml's
 // hosts, then the shape of .sops.yaml (a hosts group or a per-host rule;
 // a user key named USER_HOST).
-func rotationKind(cfg *sopsconfig.Config, pol *policy.Policy, a sopsconfig.Anchor) (policy.Kind, string) {
+func KeyKind(cfg *sopsconfig.Config, pol *policy.Policy, a sopsconfig.Anchor) (policy.Kind, string) {
 	if pol.Config != nil {
 		for _, h := range pol.Config.Hosts {
 			if slices.ContainsFunc(h.Keys, func(r policy.Ref) bool { return r.Name == a.Name }) {
@@ -170,12 +174,16 @@ func rotationKind(cfg *sopsconfig.Config, pol *policy.Policy, a sopsconfig.Ancho
 	return kind, policy.GuessOwner(a.Name, kind, hosts)
 }
 
-// userKeyFile is where sops reads a user's age keys on a host.
-func userKeyFile(user string) string {
+// defaultUserKeyFile is where sops reads a user's age keys on a host
+// (hostcheck.UserKeyPath under the home): the operator cannot read the
+// host's /etc/passwd, so the home is NixOS's default, /home/USER
+// (/root for root); --key-file names another.
+func defaultUserKeyFile(user string) string {
+	home := "/home/" + user
 	if user == "root" {
-		return "/root/.config/sops/age/keys.txt"
+		home = "/root"
 	}
-	return "/home/" + user + "/.config/sops/age/keys.txt"
+	return path.Join(home, hostcheck.UserKeyPath)
 }
 
 // hostFileOf is the host's own secrets file (keycycle.yaml files.host).
@@ -185,11 +193,4 @@ func hostFileOf(pol *policy.Policy, host string) string {
 		spec = pol.Config.Files.Host
 	}
 	return strings.ReplaceAll(spec, "{host}", host)
-}
-
-func article(word string) string {
-	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) && !strings.HasPrefix(word, "us") {
-		return "n"
-	}
-	return ""
 }
