@@ -122,7 +122,7 @@ func runRotateStart(ctx context.Context, opts *rotateStartOptions, out io.Writer
 	if err != nil {
 		return errorf("'keycycle inventory' lists the keys and the files they open", "cannot rotate &%s: %v", key, err)
 	}
-	fmt.Fprintf(out, "rotation %s: &%s on %s (%s), %d file(s): %v\n", j.ID, j.Key, j.Host, target(j), len(j.Files), j.Files)
+	fmt.Fprintf(out, "rotation %s: &%s on %s (%s), %d file(s): %v\n", j.ID, j.Key, j.Host, j.Target(), len(j.Files), j.Files)
 	if st.FromSSHHostKey {
 		fmt.Fprintf(out, "note: &%s is %s's SSH host key converted (ssh-to-age). The new key is an age key file\n"+
 			"(%s), which sops-nix must read (sops.age.keyFile); the SSH host key stays and still\n"+
@@ -140,13 +140,6 @@ func runRotateStart(ctx context.Context, opts *rotateStartOptions, out io.Writer
 		return err
 	}
 	return runRotation(ctx, r, j, out)
-}
-
-func target(j *rotation.Journal) string {
-	if j.Remote.Local {
-		return "local"
-	}
-	return "ssh " + j.Remote.SSH
 }
 
 // newRotationRunner wires a rotation runner to the session: its changes,
@@ -295,7 +288,7 @@ func withRotation(ctx context.Context, m *mutateFlags, out io.Writer, args []str
 		if err != nil {
 			return errorf("'keycycle rotate status' shows where each rotation stands", "%v", err)
 		}
-		fmt.Fprintf(out, "rotation %s: &%s on %s (%s), at %s; it would run:\n", j.ID, j.Key, j.Host, target(j), j.State)
+		fmt.Fprintf(out, "rotation %s: &%s on %s (%s), at %s; it would run:\n", j.ID, j.Key, j.Host, j.Target(), j.State)
 		for i, st := range steps {
 			fmt.Fprintf(out, "  %d. %s\n", i+1, st)
 		}

@@ -259,3 +259,11 @@ func (s Store) Pick(id string) (*Journal, error) {
 	}
 	return nil, fmt.Errorf("%d rotations are open (%s): name one", len(open), strings.Join(open, ", "))
 }
+
+// Target says how j's host is reached: "local", or "ssh DESTINATION".
+func (j *Journal) Target() string {
+	if j.Remote.Local {
+		return "local"
+	}
+	return "ssh " + j.Remote.SSH
+}
