@@ -4,12 +4,12 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"github.com/keycycle/keycycle/internal/parallel"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
-	"sync"
 
 	"github.com/keycycle/keycycle/internal/repo"
 	"github.com/keycycle/keycycle/internal/sopsconfig"
@@ -102,29 +102,16 @@ func (p *Plan) rekeyAll(cfg *sopsconfig.Config, root string, mem *sopsfile.MemCo
 	if jobs <= 0 {
 		jobs = runtime.NumCPU()
 	}
-	work := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < min(jobs, len(rels)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				rule, err := cfg.Match(rels[i])
-				if err != nil {
-					rule = -1
-				}
-				results[i], errs[i] = p.rekey(root, rels[i], mem, cache, rule)
-				if p.req.Progress != nil {
-					p.req.Progress()
-				}
-			}
-		}()
-	}
-	for i := range rels {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
+	parallel.Each(len(rels), jobs, func(i int) {
+		rule, err := cfg.Match(rels[i])
+		if err != nil {
+			rule = -1
+		}
+		results[i], errs[i] = p.rekey(root, rels[i], mem, cache, rule)
+		if p.req.Progress != nil {
+			p.req.Progress()
+		}
+	})
 	return results, errs
 }
 

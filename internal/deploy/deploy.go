@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/keycycle/keycycle/internal/parallel"
 	"io"
 	"os/exec"
 	"sort"
@@ -53,27 +54,16 @@ func Run(ctx context.Context, dir, cmdline, host string, out io.Writer) error {
 // RunAll deploys every target, at most max at once; a failing host does
 // not stop the others. Results come back sorted by host.
 func RunAll(ctx context.Context, dir, template string, targets []Target, max int, out io.Writer) []Result {
-	if max < 1 {
-		max = 1
-	}
 	w := &LockedWriter{W: out}
 	results := make([]Result, len(targets))
-	sem := make(chan struct{}, max)
-	var wg sync.WaitGroup
-	for i, t := range targets {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			cmdline := Command(template, t)
-			results[i] = Result{Host: t.Host, Command: cmdline, OK: true}
-			if err := Run(ctx, dir, cmdline, t.Host, w); err != nil {
-				results[i].OK, results[i].Error = false, err.Error()
-			}
-		}()
-	}
-	wg.Wait()
+	parallel.Each(len(targets), max, func(i int) {
+		t := targets[i]
+		cmdline := Command(template, t)
+		results[i] = Result{Host: t.Host, Command: cmdline, OK: true}
+		if err := Run(ctx, dir, cmdline, t.Host, w); err != nil {
+			results[i].OK, results[i].Error = false, err.Error()
+		}
+	})
 	sort.Slice(results, func(a, b int) bool { return results[a].Host < results[b].Host })
 	return results
 }
