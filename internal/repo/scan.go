@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/keycycle/keycycle/internal/parallel"
 	"io/fs"
 	"os"
 	"path"
@@ -103,25 +104,11 @@ func Load(ctx context.Context, configPath string, b Backend, opts Options) (*Rep
 		jobs = runtime.GOMAXPROCS(0)
 	}
 	memo := &wantedMemo{byRule: map[int]*wantedOnce{}}
-	var wg sync.WaitGroup
-	work := make(chan int)
-	for w := 0; w < jobs; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				entries[i] = r.inspect(paths[i], b, memo)
-			}
-		}()
-	}
-	for i := range paths {
-		select {
-		case work <- i:
-		case <-ctx.Done():
+	parallel.Each(len(paths), jobs, func(i int) {
+		if ctx.Err() == nil {
+			entries[i] = r.inspect(paths[i], b, memo)
 		}
-	}
-	close(work)
-	wg.Wait()
+	})
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
