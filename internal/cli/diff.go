@@ -205,10 +205,8 @@ func treeContents(ctx context.Context, root, rev string, exclude []string) (map[
 
 func filterExcluded(m map[string][]byte, exclude []string) map[string][]byte {
 	for rel := range m {
-		for _, g := range exclude {
-			if ok, _ := filepath.Match(g, rel); ok {
-				delete(m, rel)
-			}
+		if repo.Excluded(exclude, rel) {
+			delete(m, rel)
 		}
 	}
 	return m
