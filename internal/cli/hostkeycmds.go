@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -11,11 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/keycycle/keycycle/internal/agekey"
 	"github.com/keycycle/keycycle/internal/hostcheck"
 	"github.com/keycycle/keycycle/internal/rotation"
 	"github.com/keycycle/keycycle/internal/rotation/hostkey"
-	"github.com/keycycle/keycycle/internal/sopsfile"
 	"github.com/keycycle/keycycle/internal/textutil"
 )
 
@@ -152,95 +148,21 @@ func runHostVerify(e *env, h *hostKeyFlags, v *verifyFlags) error {
 			return err
 		}
 	}
-	ids, err := identityLines(path)
-	if err != nil {
-		return errorf("pass --key an age key file (AGE-SECRET-KEY-1… lines)", "%v", err)
-	}
-	if v.recipient != "" {
-		if ids = onlyRecipient(ids, v.recipient); len(ids) == 0 {
-			fmt.Fprintf(e.stdout, "fail: %s holds no identity of %s\n", path, v.recipient)
-			return errFindings
-		}
-	}
 	data, err := io.ReadAll(io.LimitReader(e.stdin, maxVerifyInput+1))
 	if err != nil || len(data) > maxVerifyInput {
 		return errorf("send the encrypted file on stdin", "cannot read stdin (at most 64 MiB): %v", err)
 	}
-	// The plaintext stays in this function's memory and is dropped.
-	if _, err := sopsfile.Decrypt(filepath.Base(v.name), data, ids...); err != nil {
-		fmt.Fprintf(e.stdout, "fail: %s\n", textutil.OneLine(err.Error()))
-		return errFindings
+	fail, err := hostkey.Prove(hostkey.Proof{KeyFile: path, Recipient: v.recipient, Name: v.name, Data: data,
+		Root: h.root, SopsNixKeys: v.sopsNixKeys})
+	if err != nil {
+		return errorf("pass --key an age key file (AGE-SECRET-KEY-1… lines)", "%v", err)
 	}
-	if v.sopsNixKeys != "" {
-		if msg := verifySopsNix(h, v, data); msg != "" {
-			fmt.Fprintf(e.stdout, "fail: %s\n", msg)
-			return errFindings
-		}
+	if fail != "" {
+		fmt.Fprintf(e.stdout, "fail: %s\n", fail)
+		return errFindings
 	}
 	_, err = fmt.Fprintln(e.stdout, "ok")
 	return err
-}
-
-// verifySopsNix proves the key with what sops-nix loaded at its last
-// activation, when it left that file; "" means proven (or no such file).
-func verifySopsNix(h *hostKeyFlags, v *verifyFlags, data []byte) string {
-	hp, err := hostcheck.Root{Dir: h.root}.Resolve(v.sopsNixKeys, true)
-	if err != nil {
-		return ""
-	}
-	p := filepath.Join(h.root, filepath.FromSlash(hp))
-	if _, err := os.Stat(p); err != nil {
-		return "" // no sops-nix activation to check against
-	}
-	ids, err := identityLines(p)
-	if err != nil {
-		return textutil.OneLine(err.Error())
-	}
-	if v.recipient != "" {
-		ids = onlyRecipient(ids, v.recipient)
-	}
-	if len(ids) == 0 {
-		return fmt.Sprintf("sops-nix did not load the key at its last activation (%s holds no identity of %s): check that sops.age.keyFile is the key file, and deploy (activate) the host", v.sopsNixKeys, v.recipient)
-	}
-	if _, err := sopsfile.Decrypt(filepath.Base(v.name), data, ids...); err != nil {
-		return "with sops-nix's " + v.sopsNixKeys + ": " + textutil.OneLine(err.Error())
-	}
-	return ""
-}
-
-// identityLines reads an age key file and returns its identity lines,
-// validated; they stay in memory and are never printed.
-func identityLines(path string) ([]string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the key file %s: %s", path, textutil.ErrReason(err))
-	}
-	if _, err := agekey.ParseIdentityFile(bytes.NewReader(data)); err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
-	}
-	var out []string
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimSuffix(sc.Text(), "\r")
-		if line != "" && !strings.HasPrefix(line, "#") {
-			out = append(out, line)
-		}
-	}
-	return out, sc.Err()
-}
-
-// onlyRecipient keeps the identity lines whose recipient is r.
-func onlyRecipient(lines []string, r string) []string {
-	var out []string
-	for _, line := range lines {
-		if id, err := agekey.ParseIdentity(line); err == nil {
-			if got, err := id.Recipient(); err == nil && got == r {
-				out = append(out, line)
-			}
-		}
-	}
-	return out
 }
 
 func newHostInstallKeyCmd(e *env) *cobra.Command {
