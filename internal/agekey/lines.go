@@ -44,3 +44,15 @@ func OnlyRecipient(lines []string, r string) []string {
 	}
 	return out
 }
+
+// FirstEd25519Recipient is the age recipient of the first ssh-ed25519
+// key in data (authorized_keys or ssh-keyscan lines); what names the
+// source in the error.
+func FirstEd25519Recipient(data []byte, what string) (string, error) {
+	conv, err := SSHPublicKeysToAge(data)
+	if err != nil || len(conv) == 0 {
+		return "", textutil.Hintf("the host needs an ed25519 host key: sops-nix converts only those",
+			"%s: no ssh-ed25519 key found", what)
+	}
+	return conv[0].Recipient, nil
+}

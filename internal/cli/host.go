@@ -15,6 +15,7 @@ import (
 	"github.com/keycycle/keycycle/internal/change"
 	"github.com/keycycle/keycycle/internal/configedit"
 	"github.com/keycycle/keycycle/internal/policy"
+	"github.com/keycycle/keycycle/internal/rotation/hostkey"
 	"github.com/keycycle/keycycle/internal/sopsconfig"
 )
 
@@ -126,7 +127,7 @@ func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args [
 	if err != nil {
 		return err
 	}
-	recipient := hk.recipient
+	recipient := hk.Recipient
 	l := sopsconfig.Layout{Config: ed.Config(), Dir: opts.dir}
 	if err := refuseTaken(l.Config, name, recipient); err != nil {
 		return err
@@ -175,13 +176,13 @@ func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args [
 	// A new SSH host key is written before the repository changes (and
 	// refuses to overwrite): the repository never names a key that is lost.
 	err = finishChange(ctx, out, s, "keycycle: host add "+name, withPolicyDiff(ed.Diff(), req), req, func() error {
-		if hk.private == nil {
+		if hk.Private == nil {
 			return nil
 		}
-		if err := hk.write(opts.key.newSSHKey, opts.key.persist); err != nil {
+		if err := hk.WriteExtraFiles(opts.key.newSSHKey, opts.key.persist); err != nil {
 			return err
 		}
-		fmt.Fprintln(out, newSSHKeyNote(opts.key.newSSHKey, opts.key.persist))
+		fmt.Fprintln(out, hostkey.ExtraFilesNote(opts.key.newSSHKey, opts.key.persist))
 		return nil
 	})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/keycycle/keycycle/internal/change"
 	"github.com/keycycle/keycycle/internal/policy"
 	"github.com/keycycle/keycycle/internal/rotation"
+	"github.com/keycycle/keycycle/internal/rotation/hostkey"
 	"github.com/keycycle/keycycle/internal/sopsconfig"
 	"github.com/keycycle/keycycle/internal/textutil"
 )
@@ -85,32 +86,32 @@ func runHostSetKey(ctx context.Context, opts *hostSetKeyOptions, out io.Writer, 
 	if err != nil {
 		return err
 	}
-	if hk.recipient == a.Value {
+	if hk.Recipient == a.Value {
 		return errorf("to give its files new data keys anyway: 'keycycle rekey --rotate-data-key'",
-			"%s is &%s's key already (.sops.yaml line %d)", hk.recipient, name, a.Pos.Line)
+			"%s is &%s's key already (.sops.yaml line %d)", hk.Recipient, name, a.Pos.Line)
 	}
-	if b, ok := ed.Config().AnchorByValue(hk.recipient); ok {
+	if b, ok := ed.Config().AnchorByValue(hk.Recipient); ok {
 		return errorf("one key, one name: remove &"+b.Name+" first if the key moved",
 			"that key is already registered as &%s (line %d)", b.Name, b.Pos.Line)
 	}
 	old := ed.Bytes()
-	if err := ed.SetValue(name, hk.recipient); err != nil {
+	if err := ed.SetValue(name, hk.Recipient); err != nil {
 		return withHint(err, "replace the value of &"+name+" by hand, then run 'keycycle rekey --rotate-data-key'")
 	}
 	req := change.Request{ConfigPath: cfgPath, OldConfig: old, NewConfig: ed.Bytes(),
 		Exclude: opts.exclude, Identities: identities(s.m.stderr), RotateFor: []string{a.Value}}
-	rec := hostRecords(name, hk.recipient, opts.key.age != "")[0]
+	rec := hostRecords(name, hk.Recipient, opts.key.age != "")[0]
 	if err := replaceKeyRecord(&req, a.Value, rec); err != nil {
 		return err
 	}
 	err = finishChange(ctx, out, s, "keycycle: host set-key "+name, ed.Diff(), req, func() error {
-		if hk.private == nil {
+		if hk.Private == nil {
 			return nil
 		}
-		if err := hk.write(opts.key.newSSHKey, opts.key.persist); err != nil {
+		if err := hk.WriteExtraFiles(opts.key.newSSHKey, opts.key.persist); err != nil {
 			return err
 		}
-		fmt.Fprintln(out, newSSHKeyNote(opts.key.newSSHKey, opts.key.persist))
+		fmt.Fprintln(out, hostkey.ExtraFilesNote(opts.key.newSSHKey, opts.key.persist))
 		return nil
 	})
 	if err != nil {

@@ -180,7 +180,7 @@ func runUserAdd(ctx context.Context, opts *userOptions, out io.Writer, args []st
 	defer s.end(&err)
 	cfgPath := ed.Config().Path
 	l := sopsconfig.Layout{Config: ed.Config(), Dir: opts.dir}
-	if err := refuseTaken(l.Config, name, hk.recipient); err != nil {
+	if err := refuseTaken(l.Config, name, hk.Recipient); err != nil {
 		return err
 	}
 	old := ed.Bytes()
@@ -197,7 +197,7 @@ func runUserAdd(ctx context.Context, opts *userOptions, out io.Writer, args []st
 	if len(rules) == 0 {
 		return errorf("add the alias to a rule by hand, then run 'keycycle rekey'", "no shared rule found to add &%s to", name)
 	}
-	if err := ed.AddKey("users", name, hk.recipient); err != nil {
+	if err := ed.AddKey("users", name, hk.Recipient); err != nil {
 		return withHint(err, "make this edit by hand, then run 'keycycle rekey'")
 	}
 	for _, i := range rules {
@@ -207,7 +207,7 @@ func runUserAdd(ctx context.Context, opts *userOptions, out io.Writer, args []st
 	}
 	req := change.Request{ConfigPath: cfgPath, OldConfig: old, NewConfig: ed.Bytes(),
 		Exclude: opts.exclude, Identities: identities(s.m.stderr)}
-	rec := policy.Key{Name: name, Recipient: hk.recipient, Kind: policy.KindUser, Owner: opts.host, Origin: policy.OriginImported}
+	rec := policy.Key{Name: name, Recipient: hk.Recipient, Kind: policy.KindUser, Owner: opts.host, Origin: policy.OriginImported}
 	if err := addKeyRecords(&req, []policy.Key{rec}, nil); err != nil {
 		return err
 	}
