@@ -18,6 +18,7 @@ import (
 	"github.com/keycycle/keycycle/internal/change"
 	"github.com/keycycle/keycycle/internal/policy"
 	"github.com/keycycle/keycycle/internal/sopsconfig"
+	"github.com/keycycle/keycycle/internal/vcs"
 )
 
 type initOptions struct {
@@ -126,7 +127,7 @@ func runInit(ctx context.Context, opts *initOptions, out io.Writer) (err error) 
 
 // adoptKeys builds a keys.yaml entry for every anchored key of .sops.yaml.
 func adoptKeys(ctx context.Context, root string, cfg *sopsconfig.Config, hostFiles map[string]bool) *policy.Keys {
-	hist := newKeyHistory(root)
+	hist := vcs.NewKeyHistory(root)
 	ks := &policy.Keys{}
 	seen := map[string]bool{}
 	for _, a := range cfg.Anchors {
@@ -141,7 +142,7 @@ func adoptKeys(ctx context.Context, root string, cfg *sopsconfig.Config, hostFil
 		}
 		ks.Keys = append(ks.Keys, &policy.Key{
 			Name: a.Name, Recipient: a.Value, Kind: kind, Owner: policy.GuessOwner(a.Name, kind, hostFiles),
-			Origin: origin, Created: hist.created(ctx, a.Value),
+			Origin: origin, Created: hist.Created(ctx, a.Value),
 		})
 	}
 	return ks

@@ -1,37 +1,39 @@
-package cli
+package vcs
 
 import (
 	"bytes"
 	"context"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/keycycle/keycycle/internal/vcs"
 )
 
-// keyHistory finds when each recipient first entered .sops.yaml.
-type keyHistory struct {
+// KeyHistory finds when each recipient first entered .sops.yaml.
+type KeyHistory struct {
 	root string
-	kind vcs.Kind
+	kind Kind
 }
 
-func newKeyHistory(root string) keyHistory {
-	k := vcs.Detect(root)
-	if k == vcs.JJ && exists(root+"/.git") {
-		k = vcs.Git // colocated: git sees the same history, and has -S
+// NewKeyHistory reads the history of the repository at root, with git
+// where it can (a colocated jj repository too: git has -S), else jj.
+func NewKeyHistory(root string) KeyHistory {
+	k := Detect(root)
+	if _, err := os.Stat(filepath.Join(root, ".git")); k == JJ && err == nil {
+		k = Git // colocated: git sees the same history, and has -S
 	}
-	return keyHistory{root: root, kind: k}
+	return KeyHistory{root: root, kind: k}
 }
 
-// created returns the author date of the oldest commit that added
+// Created returns the author date of the oldest commit that added
 // recipient to .sops.yaml, nil when there is no history of it.
-func (h keyHistory) created(ctx context.Context, recipient string) *time.Time {
+func (h KeyHistory) Created(ctx context.Context, recipient string) *time.Time {
 	switch h.kind {
-	case vcs.Git:
+	case Git:
 		out := h.run(ctx, "git", "log", "--reverse", "-S", recipient, "--format=%H %aI", "--", ".sops.yaml")
 		return firstDate(out)
-	case vcs.JJ:
+	case JJ:
 		return h.jjCreated(ctx, recipient)
 	}
 	return nil
@@ -39,7 +41,7 @@ func (h keyHistory) created(ctx context.Context, recipient string) *time.Time {
 
 // jjCreated walks the revisions that touched .sops.yaml, oldest first,
 // and returns the first whose .sops.yaml holds recipient (jj has no -S).
-func (h keyHistory) jjCreated(ctx context.Context, recipient string) *time.Time {
+func (h KeyHistory) jjCreated(ctx context.Context, recipient string) *time.Time {
 	out := h.run(ctx, "jj", "log", "--no-graph", "--reversed", "-r", `files(".sops.yaml")`,
 		"-T", `commit_id ++ " " ++ author.timestamp().format("%Y-%m-%dT%H:%M:%S%:z") ++ "\n"`)
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
@@ -54,7 +56,7 @@ func (h keyHistory) jjCreated(ctx context.Context, recipient string) *time.Time 
 	return nil
 }
 
-func (h keyHistory) run(ctx context.Context, bin string, args ...string) string {
+func (h KeyHistory) run(ctx context.Context, bin string, args ...string) string {
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = h.root
 	var out bytes.Buffer
