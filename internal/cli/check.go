@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/keycycle/keycycle/internal/check"
 	"github.com/keycycle/keycycle/internal/policy"
+	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 type checkOptions struct {
@@ -90,9 +90,9 @@ func runCheck(ctx context.Context, opts *checkOptions, out io.Writer, args []str
 			return err
 		}
 	case "github":
-		writeCheckGitHub(out, rep)
+		check.WriteGitHub(out, rep, func(f string) string { return displayPath(rep.Root, f) })
 	case "sarif":
-		if err := writeCheckSARIF(out, rep); err != nil {
+		if err := check.WriteSARIF(out, rep, versionString(), func(f string) string { return displayPath(rep.Root, f) }); err != nil {
 			return err
 		}
 	default:
@@ -161,12 +161,4 @@ func asOf(s string) (time.Time, error) {
 	return t, nil
 }
 
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	if strings.HasSuffix(word, "s") {
-		return fmt.Sprintf("%d %ses", n, word)
-	}
-	return fmt.Sprintf("%d %ss", n, word)
-}
+func plural(n int, word string) string { return textutil.Plural(n, word) }

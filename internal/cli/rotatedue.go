@@ -108,10 +108,10 @@ func writeDue(out io.Writer, format string, now time.Time, opts *rotateDueOption
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(struct {
-			Schema      string    `json:"schema"`
-			AsOf        time.Time `json:"as_of"`
-			DryRun      bool      `json:"dry_run"`
-			MaxParallel int       `json:"max_parallel"`
+			Schema      string             `json:"schema"`
+			AsOf        time.Time          `json:"as_of"`
+			DryRun      bool               `json:"dry_run"`
+			MaxParallel int                `json:"max_parallel"`
 			Keys        []*rotation.DueKey `json:"keys"`
 		}{"keycycle.rotate-due/v1", now, opts.dryRun, opts.maxParallel, append([]*rotation.DueKey{}, keys...)})
 	}

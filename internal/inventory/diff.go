@@ -215,4 +215,3 @@ func minusStrings(a, b []string) []string {
 	}
 	return out
 }
-

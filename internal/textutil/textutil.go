@@ -74,3 +74,15 @@ func Article(word string) string {
 	}
 	return ""
 }
+
+// Plural is "1 word" or "N words" ("N wordses" for a word ending in s:
+// "2 classes").
+func Plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	if strings.HasSuffix(word, "s") {
+		return fmt.Sprintf("%d %ses", n, word)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}

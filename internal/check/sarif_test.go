@@ -1,4 +1,4 @@
-package cli
+package check
 
 import (
 	"bytes"
@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
-
-	"github.com/keycycle/keycycle/internal/check"
 )
 
 // sarifSchema is ../shared/schemas/sarif-schema-2.1.0.json seen from the
@@ -33,16 +31,16 @@ func TestSARIFSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := &check.Report{Root: t.TempDir(), Config: ".sops.yaml", Findings: []check.Finding{
-		{ID: check.IDPolicyInvalid, Name: "policy-invalid", Severity: check.Error, File: "keycycle.yaml", Line: 5, Column: 12, Message: "host malphas has unknown role", Hint: "fix it"},
-		{ID: check.IDMissingSecret, Name: "missing-secret", Severity: check.Error, File: "sops/shared.yaml", Message: "secret passwords/borg is missing"},
-		{ID: check.IDKeyDueSoon, Name: "key-due-soon", Severity: check.Warning, File: ".sops.yaml", Line: 3, Message: "due"},
-		{ID: check.IDPolicyInvalid, Name: "policy-invalid", Severity: check.Error, Message: "no file at all"},
-		{ID: "KC999", Name: "made-up", Severity: check.Info, File: "x", Line: 1, Message: "an info"},
+	rep := &Report{Root: t.TempDir(), Config: ".sops.yaml", Findings: []Finding{
+		{ID: IDPolicyInvalid, Name: "policy-invalid", Severity: Error, File: "keycycle.yaml", Line: 5, Column: 12, Message: "host malphas has unknown role", Hint: "fix it"},
+		{ID: IDMissingSecret, Name: "missing-secret", Severity: Error, File: "sops/shared.yaml", Message: "secret passwords/borg is missing"},
+		{ID: IDKeyDueSoon, Name: "key-due-soon", Severity: Warning, File: ".sops.yaml", Line: 3, Message: "due"},
+		{ID: IDPolicyInvalid, Name: "policy-invalid", Severity: Error, Message: "no file at all"},
+		{ID: "KC999", Name: "made-up", Severity: Info, File: "x", Line: 1, Message: "an info"},
 	}}
-	for _, r := range []*check.Report{rep, {Root: t.TempDir(), Findings: []check.Finding{}}} {
+	for _, r := range []*Report{rep, {Root: t.TempDir(), Findings: []Finding{}}} {
 		var buf bytes.Buffer
-		if err := writeCheckSARIF(&buf, r); err != nil {
+		if err := WriteSARIF(&buf, r, "test", func(f string) string { return f }); err != nil {
 			t.Fatal(err)
 		}
 		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(buf.Bytes()))
@@ -57,8 +55,8 @@ func TestSARIFSchema(t *testing.T) {
 			t.Fatal(err)
 		}
 		rules := log.Runs[0].Tool.Driver.Rules
-		if len(rules) != len(check.Kinds()) {
-			t.Errorf("%d rules, want one per finding ID (%d)", len(rules), len(check.Kinds()))
+		if len(rules) != len(Kinds()) {
+			t.Errorf("%d rules, want one per finding ID (%d)", len(rules), len(Kinds()))
 		}
 		for _, res := range log.Runs[0].Results {
 			if res.RuleID != "KC999" && rules[res.RuleIndex].ID != res.RuleID {
