@@ -1,12 +1,9 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,23 +73,24 @@ func runInit(ctx context.Context, opts *initOptions, out io.Writer) (err error) 
 		base := filepath.Base(e.Rel)
 		hostFiles[strings.ToLower(strings.TrimSuffix(base, filepath.Ext(base)))] = true
 	}
-	keys := adoptKeys(ctx, s.root, cfg, hostFiles)
+	hist := vcs.NewKeyHistory(s.root)
+	keys := policy.AdoptKeys(cfg, hostFiles, func(r string) *time.Time { return hist.Created(ctx, r) })
 	keysPath := filepath.Join(s.root, filepath.FromSlash(policy.KeysFile))
-	keysData, keysState, err := mergeKeys(keysPath, keys, opts.force)
+	keysData, keysState, err := policy.MergeKeys(keysPath, keys, opts.force)
 	if err != nil {
 		return err
 	}
 	cfgFile := filepath.Join(s.root, policy.ConfigFile)
 	skeleton, cfgState := []byte(nil), "kept (it exists)"
 	if !exists(cfgFile) {
-		skeleton, cfgState = initSkeleton(keys, ""), "written"
+		skeleton, cfgState = policy.Skeleton(keys, ""), "written"
 	}
 	grace, err := initGrace(out, cfgFile, skeleton, keys)
 	if err != nil {
 		return err
 	}
 	if grace != "" {
-		skeleton = initSkeleton(keys, grace)
+		skeleton = policy.Skeleton(keys, grace)
 	}
 	if opts.dryRun {
 		keysState, cfgState = "would be "+keysState, "would be "+cfgState
@@ -123,66 +121,6 @@ func runInit(ctx context.Context, opts *initOptions, out io.Writer) (err error) 
 	}
 	return s.apply(ctx, plan, audit.Entry{Files: written, Note: fmt.Sprintf("init: adopted %d keys", len(keys.Keys))},
 		"keycycle init: adopt the repository", written)
-}
-
-// adoptKeys builds a keys.yaml entry for every anchored key of .sops.yaml.
-func adoptKeys(ctx context.Context, root string, cfg *sopsconfig.Config, hostFiles map[string]bool) *policy.Keys {
-	hist := vcs.NewKeyHistory(root)
-	ks := &policy.Keys{}
-	seen := map[string]bool{}
-	for _, a := range cfg.Anchors {
-		if seen[a.Value] || a.Value == "" {
-			continue
-		}
-		seen[a.Value] = true
-		kind := policy.ClassifyKey(a.Name, a.Group, hostFiles, cfg.InEveryRule(a.Value))
-		origin := policy.OriginImported
-		if kind == policy.KindHost {
-			origin = policy.OriginSSHHostKey
-		}
-		ks.Keys = append(ks.Keys, &policy.Key{
-			Name: a.Name, Recipient: a.Value, Kind: kind, Owner: policy.GuessOwner(a.Name, kind, hostFiles),
-			Origin: origin, Created: hist.Created(ctx, a.Value),
-		})
-	}
-	return ks
-}
-
-// mergeKeys decides what happens to .keycycle/keys.yaml: written (new),
-// unchanged, or merged (--force: existing entries kept, new ones added).
-func mergeKeys(path string, adopted *policy.Keys, force bool) ([]byte, string, error) {
-	data, err := adopted.Marshal()
-	if err != nil {
-		return nil, "", err
-	}
-	old, err := os.ReadFile(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return data, "written", nil
-	case err != nil:
-		return nil, "", err
-	case bytes.Equal(old, data):
-		return data, "unchanged", nil
-	case !force:
-		return nil, "", errorf("run 'keycycle init --force' to keep its entries and add the keys it lacks",
-			"%s exists and differs from what init would write; nothing written", policy.KeysFile)
-	}
-	existing, err := policy.ParseKeys(path, old)
-	if err != nil {
-		return nil, "", errorf("fix the file, or delete it and run 'keycycle init' again", "cannot merge into %s: %v", policy.KeysFile, err)
-	}
-	for _, k := range adopted.Keys {
-		if existing.ByRecipient(k.Recipient) == nil {
-			existing.Keys = append(existing.Keys, k)
-		}
-	}
-	if data, err = existing.Marshal(); err != nil {
-		return nil, "", err
-	}
-	if bytes.Equal(old, data) {
-		return data, "unchanged", nil
-	}
-	return data, "merged", nil
 }
 
 func writeInitReport(out io.Writer, keys *policy.Keys, keysState, cfgState string, dryRun bool) {
@@ -234,7 +172,7 @@ func initGrace(out io.Writer, cfgFile string, skeleton []byte, keys *policy.Keys
 	fmt.Fprintf(out, "%d key(s) are past the policy's maximum age: keycycle.yaml gets policy.enforce_from: %s, "+
 		"until which 'keycycle check' reports them as warnings (KC301); rotate them before: 'keycycle rotate due'\n",
 		len(over), until.Format("2006-01-02"))
-	return graceLines(until, len(over)), nil
+	return policy.GraceLines(until, len(over)), nil
 }
 
 func exists(path string) bool {

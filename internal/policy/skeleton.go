@@ -1,17 +1,15 @@
-package cli
+package policy
 
 import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/keycycle/keycycle/internal/policy"
 )
 
 // skeletonHead is the part of the keycycle.yaml skeleton that does not
 // depend on the repository: the seed's categories and roles, with the
 // secret paths of its Appendix B, commented out until they are checked.
-const skeletonHead = `# keycycle.yaml: the policy 'keycycle check' enforces (docs/policy.md).
+const skeletonHead = `# keycycle.yaml: the policy 'keycycle check' enforces (docs/md).
 # Written by 'keycycle init'; edit it freely, init never overwrites it.
 version: 1
 
@@ -69,23 +67,23 @@ policy:
 vcs: auto
 `
 
-// graceLines set policy.enforce_from in the skeleton: until then an
+// graceLines set enforce_from in the skeleton: until then an
 // overdue key is a warning.
-func graceLines(until time.Time, overdue int) string {
+func GraceLines(until time.Time, overdue int) string {
 	return fmt.Sprintf("  # %d key(s) were past these ages when keycycle init adopted the repository:\n"+
 		"  # until this date 'keycycle check' reports them as warnings (KC301), then as errors.\n"+
 		"  enforce_from: %s\n", overdue, until.Format("2006-01-02"))
 }
 
-// initSkeleton is a commented keycycle.yaml with the hosts found; grace
-// is "" or graceLines.
-func initSkeleton(keys *policy.Keys, grace string) []byte {
+// Skeleton is the commented keycycle.yaml keycycle init writes, with
+// the host keys of keys; grace is "" or GraceLines.
+func Skeleton(keys *Keys, grace string) []byte {
 	var b strings.Builder
 	b.WriteString(skeletonHead)
 	b.WriteString("# Hosts found in .sops.yaml: give each its role (and ssh: target).\nhosts:\n")
 	n := 0
 	for _, k := range keys.Keys {
-		if k.Kind != policy.KindHost {
+		if k.Kind != KindHost {
 			continue
 		}
 		n++
