@@ -17,18 +17,7 @@ import (
 // names maps key values to anchor names for messages.
 type names map[string]string
 
-func anchorNames(cfg *sopsconfig.Config) names {
-	n := names{}
-	if cfg == nil {
-		return n
-	}
-	for _, a := range cfg.Anchors {
-		if _, ok := n[a.Value]; !ok {
-			n[a.Value] = a.Name
-		}
-	}
-	return n
-}
+func anchorNames(cfg *sopsconfig.Config) names { return cfg.NamesByValue() }
 
 // label turns recipients into "name" where an anchor names them, else
 // the recipient whole (nothing else would tell which key it is).

@@ -45,17 +45,6 @@ func Diff(ctx context.Context, root, from, to string, exclude []string, ids []ag
 	return files, nil
 }
 
-// recipientNames maps key values to the anchor names cfg gives them.
-func recipientNames(cfg *sopsconfig.Config) map[string]string {
-	n := map[string]string{}
-	for _, a := range cfg.Anchors {
-		if _, ok := n[a.Value]; !ok {
-			n[a.Value] = a.Name
-		}
-	}
-	return n
-}
-
 // DiffKey is one recipient in a diff; with DiffFile, the JSON form of
 // keycycle.diff/v1.
 type DiffKey struct {
@@ -112,7 +101,7 @@ func snapshotAt(ctx context.Context, root, rev string, exclude []string) (*snaps
 	s := &snapshot{files: map[string]*repo.File{}, raw: map[string][]byte{}, names: map[string]string{}}
 	if cfg, ok := contents[sopsconfig.FileName]; ok {
 		if c, err := sopsconfig.Parse(sopsconfig.FileName, cfg); err == nil {
-			s.names = recipientNames(c)
+			s.names = c.NamesByValue()
 		}
 	}
 	for rel, data := range contents {

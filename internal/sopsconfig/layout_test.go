@@ -76,3 +76,14 @@ func TestCheckNames(t *testing.T) {
 		}
 	}
 }
+
+func TestNamesByValue(t *testing.T) {
+	c := mustParse(t, "keys:\n  - &a age1x\n  - &b age1x\n  - &c age1y\ncreation_rules:\n  - age: *a\n")
+	n := c.NamesByValue()
+	if n["age1x"] != "a" || n["age1y"] != "c" || len(n) != 2 {
+		t.Errorf("NamesByValue = %v", n)
+	}
+	if len((*Config)(nil).NamesByValue()) != 0 {
+		t.Error("a nil config names keys")
+	}
+}

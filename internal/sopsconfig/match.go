@@ -110,6 +110,22 @@ func (c *Config) AnchorByName(name string) (Anchor, bool) {
 	return Anchor{}, false
 }
 
+// NamesByValue maps each anchored key value to its anchor's name (the
+// first anchor, when several define one value), for messages that name
+// keys; a nil config gives an empty map.
+func (c *Config) NamesByValue() map[string]string {
+	n := map[string]string{}
+	if c == nil {
+		return n
+	}
+	for _, a := range c.Anchors {
+		if _, ok := n[a.Value]; !ok {
+			n[a.Value] = a.Name
+		}
+	}
+	return n
+}
+
 // AnchorByValue returns the first scalar anchor under `keys:` whose value
 // is value (compared after trimming white space, as Anchor.Value is).
 func (c *Config) AnchorByValue(value string) (Anchor, bool) {
