@@ -264,7 +264,7 @@ func runUserRemove(ctx context.Context, opts *userOptions, out io.Writer, args [
 // more, the revocation is done (exit 0, so that re-running a command
 // converges); otherwise it says what is left.
 func revokedAlready(out io.Writer, s *session, name string) error {
-	removed := removedRecipients(s.root, name)
+	removed := audit.RemovedRecipients(s.root, name)
 	if len(removed) == 0 {
 		return errorf("'keycycle inventory' lists the keys .sops.yaml defines", "no key &%s in .sops.yaml", name)
 	}
@@ -278,27 +278,4 @@ func revokedAlready(out io.Writer, s *session, name string) error {
 	}
 	fmt.Fprintf(out, "&%s was removed already (the audit log records it) and no file lists its key: nothing to do\n", name)
 	return nil
-}
-
-// removedRecipients returns the recipients the audit log records as
-// removed under name.
-func removedRecipients(root, name string) []string {
-	f, err := os.Open(audit.Path(root))
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	recs, _ := audit.Read(f)
-	var out []string
-	for _, r := range recs {
-		if r.Err != nil {
-			continue
-		}
-		for _, rc := range r.Entry.Removed {
-			if rc.Name == name && !slices.Contains(out, rc.Recipient) {
-				out = append(out, rc.Recipient)
-			}
-		}
-	}
-	return out
 }
