@@ -129,7 +129,7 @@ func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args [
 	}
 	recipient := hk.Recipient
 	l := sopsconfig.Layout{Config: ed.Config(), Dir: opts.dir}
-	if err := refuseTaken(l.Config, name, recipient); err != nil {
+	if err := l.Config.CheckFree(name, recipient); err != nil {
 		return err
 	}
 	req := change.Request{ConfigPath: cfgPath, OldConfig: ed.Bytes(), Exclude: opts.exclude}
@@ -142,7 +142,7 @@ func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args [
 			return err
 		}
 		uname := opts.userKey + "_" + name
-		if err := refuseTaken(l.Config, uname, id.Recipient().String()); err != nil {
+		if err := l.Config.CheckFree(uname, id.Recipient().String()); err != nil {
 			return err
 		}
 		if err := ed.AddKey("users", uname, id.Recipient().String()); err != nil {

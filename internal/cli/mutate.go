@@ -39,19 +39,6 @@ func openEditor(ctx context.Context, m *mutateFlags) (*configedit.Editor, *sessi
 	return nil, nil, err
 }
 
-// refuseTaken refuses a name or a recipient already registered.
-func refuseTaken(cfg *sopsconfig.Config, name, recipient string) error {
-	if a, ok := cfg.AnchorByName(name); ok {
-		return errorf("pick another name; a reinstalled host with a new key: 'keycycle host set-key "+name+" …'",
-			"&%s already exists in .sops.yaml (line %d)", name, a.Pos.Line)
-	}
-	if a, ok := cfg.AnchorByValue(recipient); ok {
-		return errorf("one key, one name: remove &"+a.Name+" first if the key moved",
-			"that key is already registered as &%s (line %d)", a.Name, a.Pos.Line)
-	}
-	return nil
-}
-
 // identities returns the age identities found where sops looks, with a
 // warning on w for each key file others can read.
 func identities(w io.Writer) []age.Identity {

@@ -180,7 +180,7 @@ func runUserAdd(ctx context.Context, opts *userOptions, out io.Writer, args []st
 	defer s.end(&err)
 	cfgPath := ed.Config().Path
 	l := sopsconfig.Layout{Config: ed.Config(), Dir: opts.dir}
-	if err := refuseTaken(l.Config, name, hk.Recipient); err != nil {
+	if err := l.Config.CheckFree(name, hk.Recipient); err != nil {
 		return err
 	}
 	old := ed.Bytes()

@@ -16,7 +16,6 @@ import (
 	"github.com/keycycle/keycycle/internal/hostcheck"
 	"github.com/keycycle/keycycle/internal/pipeline"
 	"github.com/keycycle/keycycle/internal/rotation"
-	"github.com/keycycle/keycycle/internal/transport"
 	"github.com/keycycle/keycycle/internal/vcs"
 )
 
@@ -152,7 +151,7 @@ func newRotationRunner(s *session, cfgPath string, out io.Writer) (*rotation.Run
 	return &rotation.Runner{
 		ConfigPath: cfgPath,
 		Store:      rotation.Store{Root: s.root},
-		Transport:  rotationTransport,
+		Transport:  rotation.TransportOf,
 		Identities: identities(s.m.stderr),
 		Record: func(ctx context.Context, e audit.Entry, subject string, paths []string) error {
 			return s.record(ctx, e, subject, paths)
@@ -169,16 +168,6 @@ func newRotationRunner(s *session, cfgPath string, out io.Writer) (*rotation.Run
 		},
 		Out: out,
 	}, nil
-}
-
-// rotationTransport reaches a rotation's host as its journal says.
-func rotationTransport(j *rotation.Journal) transport.Transport {
-	remote := transport.Local{Binary: j.Remote.Binary, Sudo: j.Remote.Sudo}
-	if j.Remote.Local {
-		return remote
-	}
-	dest := j.Remote.SSH
-	return transport.SSH{ConfigFile: j.Remote.SSHConfig, Target: func(string) string { return dest }, Remote: remote}
 }
 
 // runRotation runs j and turns its outcome into the command's result.

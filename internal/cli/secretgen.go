@@ -246,7 +246,7 @@ func refuseRegistered(r *secret.Repo, rel, path string, g *policy.Generator) err
 
 // registerKey adds the new age recipient to .sops.yaml (and keys.yaml).
 func (opts *secretGenerateOptions) registerKey(ed *configedit.Editor, req *change.Request, recipient string) error {
-	if err := refuseTaken(ed.Config(), opts.addKey, recipient); err != nil {
+	if err := ed.Config().CheckFree(opts.addKey, recipient); err != nil {
 		return err
 	}
 	if err := ed.AddKey(opts.keyGroup, opts.addKey, recipient); err != nil {

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/keycycle/keycycle/internal/fsutil"
+	"github.com/keycycle/keycycle/internal/transport"
 )
 
 // Dir is where journals live, relative to the repository root.
@@ -266,4 +267,14 @@ func (j *Journal) Target() string {
 		return "local"
 	}
 	return "ssh " + j.Remote.SSH
+}
+
+// TransportOf reaches a rotation's host as its journal says.
+func TransportOf(j *Journal) transport.Transport {
+	remote := transport.Local{Binary: j.Remote.Binary, Sudo: j.Remote.Sudo}
+	if j.Remote.Local {
+		return remote
+	}
+	dest := j.Remote.SSH
+	return transport.SSH{ConfigFile: j.Remote.SSHConfig, Target: func(string) string { return dest }, Remote: remote}
 }

@@ -163,3 +163,17 @@ func (l Layout) UserKeysOf(host string) []string {
 	}
 	return out
 }
+
+// CheckFree refuses a name or a recipient already registered: one key,
+// one name.
+func (cfg *Config) CheckFree(name, recipient string) error {
+	if a, ok := cfg.AnchorByName(name); ok {
+		return textutil.Hintf("pick another name; a reinstalled host with a new key: 'keycycle host set-key "+name+" …'",
+			"&%s already exists in .sops.yaml (line %d)", name, a.Pos.Line)
+	}
+	if a, ok := cfg.AnchorByValue(recipient); ok {
+		return textutil.Hintf("one key, one name: remove &"+a.Name+" first if the key moved",
+			"that key is already registered as &%s (line %d)", a.Name, a.Pos.Line)
+	}
+	return nil
+}

@@ -87,3 +87,16 @@ func TestNamesByValue(t *testing.T) {
 		t.Error("a nil config names keys")
 	}
 }
+
+func TestCheckFree(t *testing.T) {
+	c := mustParse(t, layoutSrc)
+	if err := c.CheckFree("new", "age1new"); err != nil {
+		t.Errorf("a free name and key: %v", err)
+	}
+	if err := c.CheckFree("rose", "age1new"); err == nil {
+		t.Error("a taken name passed")
+	}
+	if err := c.CheckFree("new", "age1rose"); err == nil {
+		t.Error("a registered key passed")
+	}
+}
