@@ -374,15 +374,6 @@ func noteSubject(s string) string {
 	return s
 }
 
-// vcsError gives a vcs failure its hint.
-func vcsError(err error) error {
-	var ve *vcs.Error
-	if errors.As(err, &ve) {
-		return errorf(ve.Hint(), "%s", ve.Error())
-	}
-	return err
-}
-
 // auditCommand is the command line of cmd as the audit log records it:
 // the command path, each flag that was set (values of flags annotated
 // secretFlag replaced by <redacted>), then the arguments.
