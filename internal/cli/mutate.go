@@ -15,7 +15,6 @@ import (
 	"github.com/keycycle/keycycle/internal/audit"
 	"github.com/keycycle/keycycle/internal/change"
 	"github.com/keycycle/keycycle/internal/configedit"
-	"github.com/keycycle/keycycle/internal/sopsconfig"
 )
 
 // openEditor starts a change: it takes the repository (lock, commit
@@ -70,7 +69,7 @@ func finishChange(ctx context.Context, out io.Writer, s *session, subject, diff 
 			return err
 		}
 	} else {
-		writeChangeText(out, m.dryRun, diff, plan, changeNames(req))
+		writeChangeText(out, m.dryRun, diff, plan, names(req.KeyNames()))
 	}
 	if m.dryRun {
 		return nil
@@ -80,7 +79,7 @@ func finishChange(ctx context.Context, out io.Writer, s *session, subject, diff 
 			return err
 		}
 	}
-	entry, paths := changeEntry(plan, changeNames(req), req.Audit)
+	entry, paths := plan.AuditEntry(req.KeyNames(), req.Audit)
 	for _, f := range req.Public {
 		paths = append(paths, f.Rel)
 	}
@@ -100,47 +99,6 @@ func planError(err error) error {
 	}
 	return &userError{msg: err.Error(), code: ExitFindings,
 		hint: "set SOPS_AGE_KEY_FILE to a key that opens those files; nothing was written"}
-}
-
-// changeEntry is the audit entry of an applied plan (starting from what
-// the command recorded) and the files it touched.
-func changeEntry(plan *change.Plan, n names, e audit.Entry) (audit.Entry, []string) {
-	seen := map[string]bool{}
-	add := func(list *[]audit.Recipient, ids []string, sign string) {
-		for _, id := range ids {
-			if !seen[sign+id] {
-				seen[sign+id] = true
-				*list = append(*list, audit.Recipient{Name: n[id], Recipient: id})
-			}
-		}
-	}
-	var paths []string
-	for _, f := range plan.Files {
-		paths = append(paths, f.Rel)
-		add(&e.Added, f.Added, "+")
-		add(&e.Removed, f.Removed, "-")
-		if f.DataKeyRotated {
-			e.DataKeyRotated = append(e.DataKeyRotated, f.Rel)
-		}
-		for _, s := range f.Readable {
-			e.Exposed = append(e.Exposed, audit.SecretRef{File: f.Rel, Path: s})
-		}
-	}
-	e.Files = paths
-	return e, paths
-}
-
-// changeNames names keys from the config before and after the change.
-func changeNames(req change.Request) names {
-	n := names{}
-	for _, data := range [][]byte{req.NewConfig, req.OldConfig} {
-		if cfg, err := sopsconfig.Parse(req.ConfigPath, data); err == nil {
-			for k, v := range anchorNames(cfg) {
-				n[k] = v
-			}
-		}
-	}
-	return n
 }
 
 func writeChangeText(out io.Writer, dryRun bool, diff string, plan *change.Plan, n names) {

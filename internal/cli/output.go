@@ -11,13 +11,10 @@ import (
 	"golang.org/x/term"
 
 	"github.com/keycycle/keycycle/internal/inventory"
-	"github.com/keycycle/keycycle/internal/sopsconfig"
 )
 
 // names maps key values to anchor names for messages.
 type names map[string]string
-
-func anchorNames(cfg *sopsconfig.Config) names { return cfg.NamesByValue() }
 
 // label turns recipients into "name" where an anchor names them, else
 // the recipient whole (nothing else would tell which key it is).

@@ -99,10 +99,10 @@ func runRekey(ctx context.Context, opts *rekeyOptions, out, diag io.Writer, args
 	if err != nil {
 		return planError(err)
 	}
-	n := changeNames(req)
+	n := names(req.KeyNames())
 	outcomes := rekeyOutcomes(plan, only, opts.dryRun)
 	if !opts.dryRun && len(plan.Files) > 0 {
-		entry, paths := changeEntry(plan, n, req.Audit)
+		entry, paths := plan.AuditEntry(n, req.Audit)
 		if err := s.apply(ctx, plan, entry, fmt.Sprintf("keycycle: rekey %d file(s)", len(paths)), paths); err != nil {
 			return err
 		}
