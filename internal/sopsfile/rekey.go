@@ -136,8 +136,20 @@ func loadTree(path string, data []byte, sc *config.StoresConfig) (*sops.Tree, er
 // it makes a new data key and re-encrypts every value, as `sops rotate`.
 // The output is verified in memory before it is returned: it parses, its
 // MAC checks, it decrypts to the same values, and it lists exactly the
-// wanted recipients. Nothing is written.
+// wanted recipients. Nothing is written. A YAML file whose rule only adds
+// age recipients takes the add fast path (addfast.go), verified its own
+// way; everything else, and anything that path does not recognise, goes
+// the general way.
 func Rekey(path string, data []byte, opts RekeyOptions) (*RekeyResult, error) {
+	if res, ok := addFast(path, data, opts); ok {
+		return res, nil
+	}
+	return rekeyGeneral(path, data, opts)
+}
+
+// rekeyGeneral is Rekey through sops's store: load, rewrap or rotate,
+// emit, and verify by a full decrypt of the output.
+func rekeyGeneral(path string, data []byte, opts RekeyOptions) (*RekeyResult, error) {
 	out, conf, err := loadForRekey(path, data, opts)
 	if err != nil {
 		return nil, err
