@@ -17,7 +17,8 @@ import (
 // has written .sops.yaml, abort must refuse (the old key may already be
 // out of some files) and resume must finish.
 func TestRotationAbortAfterKills(t *testing.T) {
-	bin := buildFailpointKeycycle(t, t.TempDir())
+	t.Parallel()
+	bin := buildFailpointKeycycle(t)
 	cases := []struct {
 		point     string
 		state     rotation.State
@@ -33,8 +34,9 @@ func TestRotationAbortAfterKills(t *testing.T) {
 		{"change.config:2", rotation.Verified, false},
 		{"change.file:3", rotation.Verified, false},
 	}
-	for _, c := range cases {
+	for _, c := range sample(cases) {
 		t.Run(c.point, func(t *testing.T) {
+			t.Parallel()
 			f := setup(t)
 			cfgBefore, _ := os.ReadFile(filepath.Join(f.repo, ".sops.yaml"))
 			keyBefore, _ := os.ReadFile(f.keyTxt())
@@ -86,7 +88,8 @@ func TestRotationAbortAfterKills(t *testing.T) {
 // file's recipients and the stored private half (keys/age) exactly as
 // they were, and the user's keys.txt on the host still opens the files.
 func TestRotationUserKeyAbortAfterKills(t *testing.T) {
-	bin := buildFailpointKeycycle(t, t.TempDir())
+	t.Parallel()
+	bin := buildFailpointKeycycle(t)
 	cases := []struct {
 		point string
 		state rotation.State
@@ -97,8 +100,9 @@ func TestRotationUserKeyAbortAfterKills(t *testing.T) {
 		{"rotation.saved:4", rotation.Deployed},
 		{"rotation.saved:5", rotation.Verified},
 	}
-	for _, c := range cases {
+	for _, c := range sample(cases) {
 		t.Run(c.point, func(t *testing.T) {
+			t.Parallel()
 			fl := setupFleetWith(t, "rain", "alpha")
 			cfgBefore, _ := os.ReadFile(filepath.Join(fl.repo, ".sops.yaml"))
 			valueBefore := fl.userKeyValue(t, "alpha")

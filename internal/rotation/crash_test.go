@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -71,8 +72,10 @@ func (f *fixture) finish(t *testing.T) {
 // the host runs each of its commands (the command completes, the
 // operator never learns) and in the middle of the deploy command.
 func TestRotationKilledInsideHostSteps(t *testing.T) {
-	for _, verb := range []string{"keygen", "install-key", "deploy", "verify", "retire-key"} {
+	t.Parallel()
+	for _, verb := range sample([]string{"keygen", "install-key", "deploy", "verify", "retire-key"}) {
 		t.Run(verb, func(t *testing.T) {
+			t.Parallel()
 			f := setup(t)
 			pidFile := filepath.Join(t.TempDir(), "operator.pid")
 			if verb == "deploy" {
@@ -105,18 +108,44 @@ func TestRotationKilledInsideHostSteps(t *testing.T) {
 	}
 }
 
+// killSeedEnv replays a campaign of TestRotationKilledAtRandomMoments:
+// the test logs the seed it used, and KEYCYCLE_TEST_KILL_SEED=that seed
+// draws the same kill moments again (how far the operator got by then
+// still depends on the machine's speed).
+const killSeedEnv = "KEYCYCLE_TEST_KILL_SEED"
+
+// killSeed returns the seed from killSeedEnv, or a new one.
+func killSeed(t *testing.T) uint64 {
+	t.Helper()
+	if v := os.Getenv(killSeedEnv); v != "" {
+		seed, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("%s=%q: want an unsigned integer", killSeedEnv, v)
+		}
+		return seed
+	}
+	return rand.Uint64()
+}
+
 // TestRotationKilledAtRandomMoments kills the operator at random moments,
-// most inside the local rekeys of steps 3 and 6, then resumes.
+// most inside the local rekeys of steps 3 and 6, then resumes. The
+// moments come from a seed it logs (see killSeedEnv).
 func TestRotationKilledAtRandomMoments(t *testing.T) {
+	t.Parallel()
+	seed := killSeed(t)
+	t.Logf("kill moments from seed %d: replay with %s=%d", seed, killSeedEnv, seed)
 	n := 6
 	if testing.Short() {
-		n = 2
+		n = 1
 	}
 	for i := 0; i < n; i++ {
+		delay := time.Duration(rand.New(rand.NewPCG(seed, uint64(i))).IntN(1500)) * time.Millisecond
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
+			t.Logf("kill after %v (seed %d, run %d)", delay, seed, i)
 			f := setup(t)
 			cmd := f.operator(t, f.startArgs()...)
-			time.Sleep(time.Duration(rand.IntN(1500)) * time.Millisecond)
+			time.Sleep(delay)
 			_ = cmd.Process.Signal(syscall.SIGKILL)
 			_ = cmd.Wait()
 			f.hostCanDecrypt(t, "after a kill")

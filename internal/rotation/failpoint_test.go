@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -23,26 +24,34 @@ const fpEnv = "KEYCYCLE_FAILPOINT"
 var fpSavedStates = []rotation.State{rotation.Planned, rotation.NewKey, rotation.Added,
 	rotation.Deployed, rotation.Verified, rotation.OldRemoved, rotation.Done}
 
-// buildFailpointKeycycle builds cmd/keycycle with -tags failpoints into dir.
-func buildFailpointKeycycle(t *testing.T, dir string) string {
+// buildFailpointKeycycle returns cmd/keycycle built with -tags
+// failpoints; the package builds it once, for every test that needs it.
+func buildFailpointKeycycle(t *testing.T) string {
 	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
+	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("needs the go command on PATH to build keycycle with -tags failpoints")
 	}
-	out, err := exec.Command(goBin, "env", "GOMOD").Output()
-	gomod := strings.TrimSpace(string(out))
-	if err != nil || gomod == "" || gomod == os.DevNull {
-		t.Fatalf("go env GOMOD: %q, %v", gomod, err)
-	}
-	bin := filepath.Join(dir, "keycycle-fp")
-	cmd := exec.Command(goBin, "build", "-tags", "failpoints", "-o", bin, "./cmd/keycycle")
-	cmd.Dir = filepath.Dir(gomod)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build -tags failpoints: %v\n%s", err, out)
+	bin, err := failpointBuild()
+	if err != nil {
+		t.Fatal(err)
 	}
 	return bin
 }
+
+var failpointBuild = sync.OnceValues(func() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	gomod := strings.TrimSpace(string(out))
+	if err != nil || gomod == "" || gomod == os.DevNull {
+		return "", fmt.Errorf("go env GOMOD: %q, %v", gomod, err)
+	}
+	bin := filepath.Join(shared.dir, "keycycle-fp")
+	cmd := exec.Command("go", "build", "-tags", "failpoints", "-o", bin, "./cmd/keycycle")
+	cmd.Dir = filepath.Dir(gomod)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build -tags failpoints: %v\n%s", err, out)
+	}
+	return bin, nil
+})
 
 // runFailpoint runs the failpoint build of keycycle as the operator
 // (rotate start) with KEYCYCLE_FAILPOINT=point.
@@ -177,7 +186,8 @@ func (f *fixture) checkKillPoint(t *testing.T, point string, w fpWhere) {
 // and that the kill happened where it was meant to, then resumes to the
 // end.
 func TestRotationKilledAtFailpoints(t *testing.T) {
-	bin := buildFailpointKeycycle(t, t.TempDir())
+	t.Parallel()
+	bin := buildFailpointKeycycle(t)
 
 	// A run armed one save past the last must finish without a kill; its
 	// history is one line per save, which gives the save boundaries.
@@ -227,8 +237,9 @@ func TestRotationKilledAtFailpoints(t *testing.T) {
 		// Step 6: both files rekeyed, not yet recorded.
 		point{"change.file:4", fpWhere{rotation.Verified, 2, 0, true, false}},
 	)
-	for _, p := range points {
+	for _, p := range sample(points) {
 		t.Run(p.name, func(t *testing.T) {
+			t.Parallel()
 			f := setup(t)
 			ps, out := f.runFailpoint(t, bin, p.name)
 			if !fpKilledBySIGKILL(ps) {
@@ -256,6 +267,7 @@ func TestRotationKilledAtFailpoints(t *testing.T) {
 	// rekey this test does not know about.
 	for _, extra := range []string{"change.config:3", "change.file:5"} {
 		t.Run(extra, func(t *testing.T) {
+			t.Parallel()
 			f := setup(t)
 			ps, out := f.runFailpoint(t, bin, extra)
 			if !ps.Success() || strings.Contains(out, "failpoint: killed") {

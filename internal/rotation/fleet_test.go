@@ -53,9 +53,9 @@ func setupFleetWith(t *testing.T, user string, hosts ...string) *fleet {
 		t.Skipf("go tool -n sops: %v", err)
 	}
 	dir := t.TempDir()
-	fl := &fleet{fixture: &fixture{repo: filepath.Join(dir, "repo"), admin: filepath.Join(dir, "admin.key")},
+	fl := &fleet{fixture: &fixture{repo: filepath.Join(dir, "repo"), admin: shared.admin},
 		hosts: hosts, roots: map[string]string{}, oldKeys: map[string]string{}, servers: map[string]*sshtest.Server{}}
-	adminRcp := newKey(t, fl.admin)
+	adminRcp := shared.adminRcp
 	var anchors, shared, rules, keys strings.Builder
 	fmt.Fprintf(&keys, "keys:\n  - name: rain\n    recipient: %s\n    kind: admin\n    created: 2026-11-01\n", adminRcp)
 	var servers []*sshtest.Server
@@ -114,9 +114,6 @@ func setupFleetWith(t *testing.T, user string, hosts ...string) *fleet {
 	write(t, filepath.Join(fl.repo, ".keycycle/keys.yaml"), keys.String())
 	encryptAll(t, sops, fl.repo, fl.admin, files)
 	fl.wrapper = hostWrapper(t, dir, `"$`+hostRootEnv+`"`)
-	t.Setenv("SOPS_AGE_KEY_FILE", fl.admin)
-	t.Setenv("SOPS_AGE_KEY", "")
-	t.Setenv("KEYCYCLE_ACTOR", "test@rotation")
 	return fl
 }
 
@@ -156,6 +153,7 @@ func (fl *fleet) checkRotated(t *testing.T, hosts ...string) {
 }
 
 func TestRotationDueRotatesTheFleet(t *testing.T) {
+	t.Parallel()
 	fl := setupFleet(t, "alpha", "bravo", "charlie")
 	// The deploy command logs when it starts and ends, and waits (at most
 	// 60 s) until a second host's deployment has started: it proves that
@@ -211,6 +209,7 @@ func TestRotationDueRotatesTheFleet(t *testing.T) {
 // rotation stops there, the others finish, and the next 'rotate due'
 // resumes bravo's.
 func TestRotationDueGoesOnWhenOneHostFails(t *testing.T) {
+	t.Parallel()
 	fl := setupFleetWith(t, "rain", "alpha", "bravo")
 	fl.servers["bravo"].SetFault(func(cmd string) sshtest.Fault {
 		if strings.Contains(cmd, "host verify") {
@@ -268,14 +267,11 @@ func TestRotationDueGoesOnWhenOneHostFails(t *testing.T) {
 // a git repository: every step is its own commit, the commits of the two
 // rotations do not mix, and the work tree is clean at the end.
 func TestRotationDueCommits(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("needs git")
 	}
-	fl := setupFleet(t, "alpha", "bravo")
-	for k, v := range map[string]string{"GIT_AUTHOR_NAME": "Kay Cycle", "GIT_AUTHOR_EMAIL": "kay@example.org",
-		"GIT_COMMITTER_NAME": "Kay Cycle", "GIT_COMMITTER_EMAIL": "kay@example.org", "GIT_CONFIG_GLOBAL": "/dev/null"} {
-		t.Setenv(k, v)
-	}
+	fl := setupFleet(t, "alpha", "bravo") // git's identity: set by TestMain
 	git := func(args ...string) string {
 		t.Helper()
 		cmd := exec.Command("git", args...)

@@ -294,7 +294,8 @@ func (fl *fleet) finishUser(t *testing.T, point, staged string) {
 // new key to keys/age and recording it (change.file:1), the rotation
 // must end with that same key.
 func TestRotationUserKeyKilledAtFailpoints(t *testing.T) {
-	bin := buildFailpointKeycycle(t, t.TempDir())
+	t.Parallel()
+	bin := buildFailpointKeycycle(t)
 
 	// Runs armed one hit past the last must finish without a kill: with
 	// the kill at the last hit below, they pin the number of hits. The
@@ -303,6 +304,9 @@ func TestRotationUserKeyKilledAtFailpoints(t *testing.T) {
 	cleans := []string{fmt.Sprintf("rotation.saved:%d", len(fpSavedStates)+1), "change.file:7", "change.config:3"}
 	for _, clean := range cleans {
 		t.Run(clean, func(t *testing.T) {
+			if !strings.HasPrefix(clean, "rotation.saved:") {
+				t.Parallel() // the save run fills saved, which the points need
+			}
 			fl := setupFleetWith(t, "rain", "alpha")
 			ps, out := fl.runUserFailpoint(t, bin, clean)
 			if !ps.Success() || strings.Contains(out, "failpoint: killed") {
@@ -357,8 +361,9 @@ func TestRotationUserKeyKilledAtFailpoints(t *testing.T) {
 		// recorded.
 		point{"change.file:6", fpUserWhere{rotation.OldRemoved, 2, 0, true, false, "new", "new old"}},
 	)
-	for _, p := range points {
+	for _, p := range sample(points) {
 		t.Run(p.name, func(t *testing.T) {
+			t.Parallel()
 			fl := setupFleetWith(t, "rain", "alpha")
 			ps, out := fl.runUserFailpoint(t, bin, p.name)
 			if !fpKilledBySIGKILL(ps) {

@@ -8,6 +8,7 @@ import (
 )
 
 func TestWithoutIdentity(t *testing.T) {
+	t.Parallel()
 	old, _ := age.GenerateX25519Identity()
 	other, _ := age.GenerateX25519Identity()
 	for _, c := range []struct{ in, want string }{

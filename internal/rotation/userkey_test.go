@@ -39,6 +39,7 @@ func (fl *fleet) userKeyValue(t *testing.T, host string) string {
 }
 
 func TestRotationUserKeyEndToEnd(t *testing.T) {
+	t.Parallel()
 	fl := setupFleetWith(t, "rain", "alpha", "bravo")
 	args := []string{"rotate", "start", fl.user, "--ssh-config", fl.sshConf, "--remote-keycycle", fl.wrapper, "--deploy", fl.deployUserKey(t)}
 	code, out := fl.kc(t, args...)
@@ -105,6 +106,7 @@ func (fl *fleet) journalPath(t *testing.T, id string) string {
 // the deployment, and aborts it: .sops.yaml, every file's recipients and
 // the stored private half are exactly as before.
 func TestRotationUserKeyAbort(t *testing.T) {
+	t.Parallel()
 	fl := setupFleetWith(t, "rain", "alpha")
 	cfgBefore, _ := os.ReadFile(filepath.Join(fl.repo, ".sops.yaml"))
 	valueBefore := fl.userKeyValue(t, "alpha")
