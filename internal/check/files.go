@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strings"
 
 	"github.com/keycycle/keycycle/internal/repo"
 	"github.com/keycycle/keycycle/internal/textutil"
@@ -184,20 +185,45 @@ func groupAt(groups [][]repo.MasterKey, i int) []repo.MasterKey {
 }
 
 // minus returns the keys of a that are not in b, once each.
+// It runs for every file: a key group holds a few dozen keys at most, so
+// it compares them in place rather than build a map per file.
 func minus(a, b []repo.MasterKey) []repo.MasterKey {
-	in := map[string]bool{}
-	for _, k := range b {
-		in[k.Type+":"+keyID(k.ID)] = true
-	}
 	var out []repo.MasterKey
 	for _, k := range a {
-		if id := k.Type + ":" + keyID(k.ID); !in[id] {
-			in[id] = true
+		if !containsKey(b, k) && !containsKey(out, k) {
 			out = append(out, k)
 		}
 	}
 	return out
 }
+
+// containsKey tells whether ks holds k, two spellings of one key (keyID)
+// counting as the same.
+func containsKey(ks []repo.MasterKey, k repo.MasterKey) bool {
+	for _, x := range ks {
+		if sameKey(x, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameKey is keyID(x.ID) == keyID(y.ID) for keys of one type, without
+// the regular expression for the IDs keyID leaves as they are: one with
+// no space and longer than any PGP form (every age recipient).
+func sameKey(x, y repo.MasterKey) bool {
+	switch {
+	case x.Type != y.Type:
+		return false
+	case x.ID == y.ID:
+		return true
+	case plainID(x.ID) || plainID(y.ID):
+		return false // the other would have to be the same string
+	}
+	return keyID(x.ID) == keyID(y.ID)
+}
+
+func plainID(v string) bool { return len(v) > 42 && !strings.Contains(v, " ") }
 
 func first(s []string) string {
 	if len(s) == 0 {

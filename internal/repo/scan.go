@@ -103,7 +103,7 @@ func Load(ctx context.Context, configPath string, b Backend, opts Options) (*Rep
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0)
 	}
-	memo := &wantedMemo{byRule: map[int]*wantedOnce{}}
+	memo := &wantedMemo{byRule: map[int]*wantedOnce{}, compact: newCompactor()}
 	parallel.Each(len(paths), jobs, func(i int) {
 		if ctx.Err() == nil {
 			entries[i] = r.inspect(paths[i], b, memo)
@@ -168,6 +168,9 @@ func sopsLooking(configPath string, cfg *sopsconfig.Config, exclude []string, ma
 // inspect reads one candidate; nil means the file is no secrets file.
 func (r *Repo) inspect(rel string, b Backend, memo *wantedMemo) *Entry {
 	e := &Entry{Rel: rel, Abs: filepath.Join(r.Root, filepath.FromSlash(rel)), Rule: -1}
+	if tail := len(e.Abs) - len(rel); filepath.Separator == '/' && tail > 0 && e.Abs[tail:] == rel {
+		e.Rel = e.Abs[tail:] // one string for both: kept for every file
+	}
 	if r.Config != nil {
 		if i, err := r.Config.Match(rel); err == nil {
 			e.Rule = i
@@ -187,6 +190,7 @@ func (r *Repo) inspect(rel string, b Backend, memo *wantedMemo) *Entry {
 		return nil
 	}
 	e.File, e.ReadErr = b.ParseFile(e.Abs, data)
+	e.File = memo.compact.file(e.File)
 	if r.ConfigErr == nil {
 		e.Wanted, e.WantedErr = memo.wanted(e.Rule, func() (*Wanted, error) { return b.Wanted(r.ConfigPath, e.Abs) })
 	}
@@ -201,6 +205,8 @@ func (r *Repo) inspect(rel string, b Backend, memo *wantedMemo) *Entry {
 type wantedMemo struct {
 	mu     sync.Mutex
 	byRule map[int]*wantedOnce
+	// compact shares what repeats between the files of the Load.
+	compact *compactor
 }
 
 type wantedOnce struct {

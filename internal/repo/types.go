@@ -43,8 +43,9 @@ type Metadata struct {
 	ShamirThreshold int           `json:"shamir_threshold,omitempty"`
 	LastModified    time.Time     `json:"lastmodified"`
 	HasMAC          bool          `json:"has_mac"`
-	// MAC is the encrypted MAC as written (not secret); it changes when
-	// the values are encrypted again, and only then.
+	// MAC is a digest (SHA-256) of the encrypted MAC as written: it
+	// changes when the values are encrypted again, and only then. Only
+	// its equality means something.
 	MAC     string `json:"-"`
 	Version string `json:"version"`
 	// The encryption selectors in force for this file.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -109,4 +110,35 @@ func BenchmarkLoadRepo(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/200, "µs/file")
 		})
 	}
+}
+
+// BenchmarkLoadRetained reports what a loaded repository keeps in memory
+// per file (the heap still in use once the Load's garbage is collected,
+// with the Repo alive): what 'keycycle check' holds for every file of a
+// repository while it runs.
+func BenchmarkLoadRetained(b *testing.B) {
+	const files = 400
+	l, err := genrepo.New(files, 20, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := filepath.Join(b.TempDir(), "repo")
+	if err := l.Write(dir, encrypt, 0); err != nil {
+		b.Fatal(err)
+	}
+	var retained float64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		r, err := repo.Load(context.Background(), filepath.Join(dir, ".sops.yaml"), sopsfile.Backend{}, repo.Options{})
+		if err != nil || len(r.Entries) != files {
+			b.Fatalf("Load: %v", err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		retained = float64(after.HeapAlloc) - float64(before.HeapAlloc)
+		runtime.KeepAlive(r)
+	}
+	b.ReportMetric(retained/files, "retained-B/file")
 }
