@@ -1,30 +1,34 @@
 #!/usr/bin/env bash
-# bench/rekey.sh — how fast is 'keycycle rekey' against the loop people run
-# today, and against the floor of the work?
+# bench/rekey.sh — how fast is 'keycycle rekey' against the floor of the
+# work, against another keycycle build, and against the loop people run?
 #
 # Generates a nix-secrets-like repository (FILES files × RECIPIENTS age
-# recipients, bench/gen), then from the same starting state:
-#   add      the rules gain one recipient:
-#              keycycle rekey                       (stanzas of the 20 kept)
-#              for f; do sops updatekeys -y $f; done
-#   remove   the rules drop one recipient (a new data key is due):
-#              keycycle rekey                       (new data key, 19 wraps)
-#              for f; do sops updatekeys -y $f && sops rotate -i $f; done
-# and the floor, from Go benchmarks on the same machine (BenchmarkFloorAdd,
-# BenchmarkFloorRemove: unwrap once, wrap for each new recipient, durable
-# write of the same bytes), scaled to FILES files on all cores.
-# Prints wall times, peak RSS, and the ratios. Goals (issue): add ≥ 100×
-# faster than the loop, remove ≥ 15× faster, both ≤ 1.5× their floor.
+# recipients, bench/gen), then, from the same starting state each time:
+#   add      the rules gain one recipient (the 20 stanzas stay, one wrap)
+#   remove   the rules drop one recipient (a new data key, 19 wraps)
+# and times, in interleaved rounds (every command once per round, so load
+# from elsewhere hits them alike), each as a whole process:
+#   keycycle   this tree's build:  keycycle rekey --repo DIR -j NPROC
+#   base       BASE=/path/to/keycycle, another build (e.g. main's), if set
+#   floor      bench/floor: per file, read, unwrap once, wrap once (add) or
+#              19 times (remove), durable write of the same bytes (temp,
+#              fsync, rename, one folder sync per folder), on NPROC cores
+#   loop       for f; do sops updatekeys -y $f; done   (add), and
+#              sops updatekeys -y $f && sops rotate -i $f (remove), only
+#              when LOOP_RUNS > 0 (slow: two processes per file)
+# Wall time, CPU time (user+sys) and peak RSS come from the kernel's
+# rusage (bench/runstat). Prints medians and the ratios: keycycle/floor in
+# CPU (goal: add ≤ 2.5×, remove ≤ 1.8×) and base/keycycle (goal: add ≥ 3×).
 #
-# Environment: FILES (500), RECIPIENTS (20), RUNS (3) keycycle runs,
-# LOOP_RUNS (1) loop runs (0: skip the slow loops), WORK, KEEP (0).
+# Environment: FILES (2000), RECIPIENTS (20), RUNS (5), LOOP_RUNS (0),
+# BASE (unset), WORK (a temporary folder), KEEP (0: remove WORK at exit).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-FILES=${FILES:-500}
+FILES=${FILES:-2000}
 RECIPIENTS=${RECIPIENTS:-20}
-RUNS=${RUNS:-3}
-LOOP_RUNS=${LOOP_RUNS:-1}
+RUNS=${RUNS:-5}
+LOOP_RUNS=${LOOP_RUNS:-0}
 NPROC=$(nproc)
 WORK=${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/keycycle-rekey-bench.XXXXXX")}
 mkdir -p "$WORK/bin"
@@ -32,11 +36,11 @@ if [ "${KEEP:-0}" != 1 ]; then trap 'rm -rf "$WORK"' EXIT; fi
 say() { printf '%s\n' "$*" >&2; }
 
 cd "$ROOT"
-say "building keycycle, bench tools and sops…"
+say "building keycycle and the bench tools…"
 go build -o "$WORK/bin/keycycle" ./cmd/keycycle
 go build -o "$WORK/bin/gen" ./bench/gen
 go build -o "$WORK/bin/runstat" ./bench/runstat
-SOPS=$(go tool -n sops)
+go build -o "$WORK/bin/floor" ./bench/floor
 KC=$WORK/bin/keycycle
 
 base=$WORK/base
@@ -65,15 +69,27 @@ measure() { # measure NAME CMD… → appends "NAME wall_s cpu_s rss_kib" to $WO
   "$WORK/bin/runstat" -n 1 -w 0 -raw -name "$name" -ok 0,1 -- "$@" >> "$WORK/results"
 }
 
+drifts() { "$KC" check --repo "$1" --format json | grep -q '"id": "KC10[2-4]"'; }
+
+commands=(keycycle floor)
+[ -n "${BASE:-}" ] && commands+=(base)
 : > "$WORK/results"
 for mode in add remove; do
-  for i in $(seq "$RUNS"); do
-    prepare "$WORK/run" "$mode"
-    measure "keycycle-$mode" "$KC" rekey --repo "$WORK/run" -j "$NPROC"
-    if "$KC" check --repo "$WORK/run" --format json | grep -q '"id": "KC10[2-4]"'; then
-      say "files still drift after rekey"; exit 1
-    fi
+  for round in $(seq 0 "$RUNS"); do   # round 0 warms the caches, not counted
+    for cmd in "${commands[@]}"; do
+      prepare "$WORK/run" "$mode"
+      name=$cmd-$mode; [ "$round" = 0 ] && name=warmup
+      case $cmd in
+        keycycle) measure "$name" "$KC" rekey --repo "$WORK/run" -j "$NPROC" ;;
+        base)     measure "$name" "$BASE" rekey --repo "$WORK/run" -j "$NPROC" ;;
+        floor)    measure "$name" "$WORK/bin/floor" -repo "$WORK/run" -identities "$SOPS_AGE_KEY_FILE" -mode "$mode" -j "$NPROC" ;;
+      esac
+      if [ "$cmd" != floor ] && drifts "$WORK/run"; then
+        say "$cmd: files still drift after rekey ($mode)"; exit 1
+      fi
+    done
   done
+  SOPS=$(go tool -n sops)
   for i in $(seq "$LOOP_RUNS"); do
     prepare "$WORK/run" "$mode"
     if [ "$mode" = add ]; then
@@ -85,31 +101,26 @@ for mode in add remove; do
   done
 done
 
-say "floor: go test -bench Floor…"
-floor=$(cd "$ROOT" && go test -vet=off ./internal/sopsfile -run '^$' -bench 'Floor(Add|Remove)$' -benchtime 300x -cpu 1 2>/dev/null | awk '/^BenchmarkFloor/ {print $1, $3}')
-
-python3 - "$WORK/results" "$FILES" "$NPROC" "$floor" <<'PY'
-import sys, statistics
+python3 - "$WORK/results" "$FILES" "$RECIPIENTS" "$NPROC" <<'PY'
+import sys, statistics as st
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
-files, nproc = int(sys.argv[2]), int(sys.argv[3])
-floor = {}
-for line in sys.argv[4].splitlines():
-    name, ns = line.split()
-    floor["add" if "Add" in name else "remove"] = float(ns) * files / nproc / 1e6
+files, recips, nproc = sys.argv[2], sys.argv[3], sys.argv[4]
 by = {}
 for name, wall, cpu, rss in rows:
-    by.setdefault(name, []).append((float(wall) * 1000, int(rss)))
-print(f"rekey benchmark: {files} files x recipients, {nproc} cores")
-print(f"{'command':<18}{'best ms':>10}{'median ms':>11}{'peak RSS MiB':>14}")
+    if name != "warmup":
+        by.setdefault(name, []).append((float(wall) * 1000, float(cpu) * 1000, int(rss)))
+med = lambda name, i: st.median(r[i] for r in by[name])
+print(f"rekey benchmark: {files} files x {recips} recipients, {nproc} cores, runs per command: {len(by.get('keycycle-add', []))}")
+print(f"{'command':<16}{'median wall ms':>16}{'median CPU ms':>15}{'peak RSS MiB':>14}")
 for name in sorted(by):
-    walls = [w for w, _ in by[name]]
-    print(f"{name:<18}{min(walls):>10.0f}{statistics.median(walls):>11.0f}{max(r for _, r in by[name])/1024:>14.1f}")
+    print(f"{name:<16}{med(name, 0):>16.0f}{med(name, 1):>15.0f}{max(r[2] for r in by[name]) / 1024:>14.1f}")
 for mode in ("add", "remove"):
-    kc = min(w for w, _ in by[f"keycycle-{mode}"])
-    fl = floor.get(mode, float("nan"))
-    line = f"{mode}: keycycle/floor = {kc/fl:.2f}x (floor {fl:.0f} ms on {nproc} cores)"
+    kc = f"keycycle-{mode}"
+    out = [f"{mode}: keycycle/floor CPU {med(kc, 1) / med('floor-' + mode, 1):.2f}x, wall {med(kc, 0) / med('floor-' + mode, 0):.2f}x"]
+    if f"base-{mode}" in by:
+        b = f"base-{mode}"
+        out.append(f"base/keycycle CPU {med(b, 1) / med(kc, 1):.2f}x, wall {med(b, 0) / med(kc, 0):.2f}x")
     if f"loop-{mode}" in by:
-        loop = min(w for w, _ in by[f"loop-{mode}"])
-        line += f"; loop/keycycle = {loop/kc:.1f}x faster"
-    print(line)
+        out.append(f"loop/keycycle wall {med('loop-' + mode, 0) / med(kc, 0):.1f}x")
+    print("; ".join(out))
 PY
