@@ -170,15 +170,22 @@ func rekeyGeneral(path string, data []byte, opts RekeyOptions) (*RekeyResult, er
 		return nil, err
 	}
 	before := copyBranches(plain.Branches)
+	sc := opts.Cache.storesConfig(opts.ConfigPath)
 	if res.DataKeyRotated {
 		if err := rotate(&plain, conf, res.ThresholdTo); err != nil {
 			return nil, err
+		}
+		// The input's bytes with sops's new ciphertexts, when the layout
+		// allows; verified as the emitted file would be.
+		if spliced := spliceRotated(path, data, out, &plain); spliced != nil &&
+			verify(path, before, spliced, sc, conf, plain.Metadata.DataKey) == nil {
+			res.Output = spliced
+			return res, nil
 		}
 		out = &plain
 	} else if err := rewrap(out, conf, res.ThresholdTo, dataKey); err != nil {
 		return nil, err
 	}
-	sc := opts.Cache.storesConfig(opts.ConfigPath)
 	res.Output, err = common.DefaultStoreForPath(sc, path).EmitEncryptedFile(*out)
 	if err != nil {
 		return nil, fmt.Errorf("cannot write the sops file: %s", oneLine(err.Error()))
