@@ -141,6 +141,16 @@ func mapValue(m *yaml.Node, key string) (*yaml.Node, int) {
 	return nil, -1
 }
 
+// ageListOf reads the age list of a YAML file, or returns nil when the
+// file is not one whose layout the fast paths recognise.
+func ageListOf(path string, data []byte) *ageList {
+	if formats.FormatForPath(path) != formats.Yaml {
+		return nil
+	}
+	l, _ := readAgeList(data)
+	return l
+}
+
 // readAgeList recognises the layout; false means "go the general way".
 func readAgeList(data []byte) (*ageList, bool) {
 	doc, ok := decodeOne(data)
@@ -263,8 +273,8 @@ func lineStarts(data []byte) []int {
 // addFast is Rekey for a file whose rule only adds age recipients. ok
 // false: the fast path does not apply (or its output did not verify), and
 // the caller must take the general way, which also gives the errors.
-func addFast(path string, data []byte, opts RekeyOptions) (*RekeyResult, bool) {
-	if opts.RotateDataKey || formats.FormatForPath(path) != formats.Yaml || len(opts.Identities) == 0 {
+func addFast(path string, data []byte, opts RekeyOptions, l *ageList) (*RekeyResult, bool) {
+	if l == nil || opts.RotateDataKey || len(opts.Identities) == 0 {
 		return nil, false
 	}
 	abs, err := filepath.Abs(path)
@@ -283,8 +293,7 @@ func addFast(path string, data []byte, opts RekeyOptions) (*RekeyResult, bool) {
 		}
 		want = append(want, ak.Recipient)
 	}
-	l, ok := readAgeList(data)
-	if !ok || l.threshold != min(l.threshold, 1) {
+	if l.threshold != min(l.threshold, 1) {
 		return nil, false
 	}
 	added, ok := onlyAdded(l.recipients, want)

@@ -66,11 +66,11 @@ const plainSecrets = "# a comment\npasswords:\n  rain: x\n  msmtp: y # inline\nl
 func TestAddFastEqualsGeneral(t *testing.T) {
 	for _, at := range []int{0, 2, 5} {
 		c := newAddCase(t, 5, at, plainSecrets)
-		fast, ok := addFast(c.path, c.data, c.opts())
+		fast, ok := addFast(c.path, c.data, c.opts(), ageListOf(c.path, c.data))
 		if !ok {
 			t.Fatalf("at %d: the fast path did not apply to a file sops wrote", at)
 		}
-		general, err := rekeyGeneral(c.path, c.data, c.opts())
+		general, err := rekeyGeneral(c.path, c.data, c.opts(), ageListOf(c.path, c.data))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,7 +105,7 @@ func TestAddFastRealSops(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := addFast(c.path, c.data, c.opts()); !ok {
+	if _, ok := addFast(c.path, c.data, c.opts(), ageListOf(c.path, c.data)); !ok {
 		t.Fatal("the fast path did not apply")
 	}
 	if err := os.WriteFile(c.path, res.Output, 0o644); err != nil {
@@ -153,14 +153,14 @@ func TestAddFastCorpus(t *testing.T) {
 	}
 	path := filepath.Join(work, "multi_recipient.yaml")
 	opts := RekeyOptions{ConfigPath: cfg, Identities: []age.Identity{a}, Rule: -1}
-	fast, ok := addFast(path, data, opts)
+	fast, ok := addFast(path, data, opts, ageListOf(path, data))
 	if !ok {
 		t.Fatal("the fast path did not apply")
 	}
 	if !bytes.HasPrefix(fast.Output, data[:l.end]) || !bytes.HasSuffix(fast.Output, data[l.end:]) {
 		t.Fatal("the bytes of the file outside the added stanza changed")
 	}
-	general, err := rekeyGeneral(path, data, opts)
+	general, err := rekeyGeneral(path, data, opts, ageListOf(path, data))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,7 +56,7 @@ func TestAddFastFallsBack(t *testing.T) {
 				}
 			}
 			opts.RotateDataKey = tc.rotate
-			if _, ok := addFast(path, data, opts); ok {
+			if _, ok := addFast(path, data, opts, ageListOf(path, data)); ok {
 				t.Fatal("the fast path took a case it must leave to the general one")
 			}
 			res, err := Rekey(path, data, opts)
@@ -68,7 +68,7 @@ func TestAddFastFallsBack(t *testing.T) {
 	t.Run("no identity opens it", func(t *testing.T) {
 		opts := c.opts()
 		opts.Identities = []age.Identity{c.ids[4]} // the one being added
-		if _, ok := addFast(c.path, c.data, opts); ok {
+		if _, ok := addFast(c.path, c.data, opts, ageListOf(c.path, c.data)); ok {
 			t.Fatal("fast path without an identity that opens the file")
 		}
 		var ne *NoIdentityError

@@ -141,15 +141,17 @@ func loadTree(path string, data []byte, sc *config.StoresConfig) (*sops.Tree, er
 // way; everything else, and anything that path does not recognise, goes
 // the general way.
 func Rekey(path string, data []byte, opts RekeyOptions) (*RekeyResult, error) {
-	if res, ok := addFast(path, data, opts); ok {
+	l := ageListOf(path, data) // one YAML decode, for both fast paths
+	if res, ok := addFast(path, data, opts, l); ok {
 		return res, nil
 	}
-	return rekeyGeneral(path, data, opts)
+	return rekeyGeneral(path, data, opts, l)
 }
 
 // rekeyGeneral is Rekey through sops's store: load, rewrap or rotate,
-// emit, and verify by a full decrypt of the output.
-func rekeyGeneral(path string, data []byte, opts RekeyOptions) (*RekeyResult, error) {
+// emit (or splice, when l, the file's age list, allows) and verify by a
+// full decrypt of the output.
+func rekeyGeneral(path string, data []byte, opts RekeyOptions, l *ageList) (*RekeyResult, error) {
 	out, conf, err := loadForRekey(path, data, opts)
 	if err != nil {
 		return nil, err
@@ -177,7 +179,7 @@ func rekeyGeneral(path string, data []byte, opts RekeyOptions) (*RekeyResult, er
 		}
 		// The input's bytes with sops's new ciphertexts, when the layout
 		// allows; verified as the emitted file would be.
-		if spliced := spliceRotated(path, data, out, &plain); spliced != nil &&
+		if spliced := spliceRotated(l, data, out, &plain); spliced != nil &&
 			verify(path, before, spliced, sc, conf, plain.Metadata.DataKey) == nil {
 			res.Output = spliced
 			return res, nil

@@ -7,7 +7,6 @@ import (
 
 	"github.com/getsops/sops/v3"
 	sopsage "github.com/getsops/sops/v3/age"
-	"github.com/getsops/sops/v3/cmd/sops/formats"
 	"gopkg.in/yaml.v3"
 )
 
@@ -19,18 +18,16 @@ import (
 // same leaf (the two trees have one shape: leaves are paired in order),
 // the MAC and lastmodified by the new ones, and the age list by the new
 // stanzas in the file's own layout. It returns nil when the file is not
-// a layout it recognises (see readAgeList) or anything does not pair up;
+// a layout it recognises (l is nil: see ageListOf) or anything does not
+// pair up;
 // the caller then emits through sops. Either way the output is verified
 // by a full decrypt before it is used.
-func spliceRotated(path string, data []byte, old, rotated *sops.Tree) []byte {
-	if formats.FormatForPath(path) != formats.Yaml || len(rotated.Metadata.KeyGroups) != 1 {
-		return nil
-	}
-	l, ok := readAgeList(data)
-	if !ok || l.threshold != rotated.Metadata.ShamirThreshold {
+func spliceRotated(l *ageList, data []byte, old, rotated *sops.Tree) []byte {
+	if l == nil || len(rotated.Metadata.KeyGroups) != 1 || l.threshold != rotated.Metadata.ShamirThreshold {
 		return nil
 	}
 	pairs := map[string]string{}
+	var ok bool
 	if !pairLeaves(old.Branches, rotated.Branches, pairs) || !addPair(pairs, old.Metadata.MessageAuthenticationCode, rotated.Metadata.MessageAuthenticationCode) {
 		return nil
 	}

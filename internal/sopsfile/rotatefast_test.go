@@ -44,7 +44,7 @@ func rotateBoth(t *testing.T, path string, data []byte, id age.Identity, recipie
 	if err := rotate(&plain, &config.Config{KeyGroups: []sops.KeyGroup{group}}, tree.Metadata.ShamirThreshold); err != nil {
 		t.Fatal(err)
 	}
-	spliced = spliceRotated(path, data, tree, &plain)
+	spliced = spliceRotated(ageListOf(path, data), data, tree, &plain)
 	emitted, err = common.DefaultStoreForPath(config.NewStoresConfig(), path).EmitEncryptedFile(plain)
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +90,7 @@ func TestSpliceRotatedDeclines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if spliceRotated(filepath.Join(c.dir, "x.json"), c.data, tree, tree) != nil {
+	if spliceRotated(ageListOf(filepath.Join(c.dir, "x.json"), c.data), c.data, tree, tree) != nil {
 		t.Fatal("spliced a file the JSON store writes")
 	}
 }
