@@ -57,6 +57,7 @@ if [ "$LOOP_RUNS" -gt 0 ]; then SOPS=$(go tool -n sops); fi   # before HOME move
 export HOME=$WORK/home; mkdir -p "$HOME"
 
 # The two starting states: a recipient added to every rule, and one dropped.
+rm -f "$WORK/new.key"
 new=$("$KC" keygen -o "$WORK/new.key" 2>/dev/null)
 prepare() { # prepare DIR add|remove
   rm -rf "$1"; cp -a "$base" "$1"
