@@ -51,36 +51,48 @@ type stanzaLayout struct {
 }
 
 func (l stanzaLayout) render(recipient, enc string) (string, bool) {
-	if !strings.HasSuffix(enc, "\n") || strings.HasSuffix(enc, "\n\n") {
+	var b bytes.Buffer
+	if !l.write(&b, recipient, enc) {
 		return "", false
 	}
-	var b strings.Builder
-	cont := strings.Repeat(" ", len(l.dash))
-	encPart := func() {
+	return b.String(), true
+}
+
+// write appends the item of recipient to b; false when enc is not an
+// armored stanza the layout can hold (b is then partly written).
+func (l stanzaLayout) write(b *bytes.Buffer, recipient, enc string) bool {
+	if !strings.HasSuffix(enc, "\n") || strings.HasSuffix(enc, "\n\n") {
+		return false
+	}
+	cont := len(l.dash)
+	encPart := func() bool {
 		b.WriteString("enc: |\n")
-		for _, line := range strings.Split(strings.TrimSuffix(enc, "\n"), "\n") {
+		for rest := enc; rest != ""; {
+			i := strings.IndexByte(rest, '\n')
+			line := rest[:i]
 			if line == "" || strings.TrimSpace(line) != line {
-				b.Reset()
-				return
+				return false
 			}
-			b.WriteString(l.encIndent + line + "\n")
+			b.WriteString(l.encIndent)
+			b.WriteString(rest[:i+1])
+			rest = rest[i+1:]
 		}
+		return true
 	}
 	b.WriteString(l.dash)
-	if l.encFirst {
-		encPart()
-		if b.Len() == 0 {
-			return "", false
-		}
-		b.WriteString(cont + "recipient: " + recipient + "\n")
-	} else {
-		b.WriteString("recipient: " + recipient + "\n" + cont)
-		encPart()
-		if b.Len() == 0 {
-			return "", false
-		}
+	if !l.encFirst {
+		b.WriteString("recipient: " + recipient + "\n")
+		b.WriteString(strings.Repeat(" ", cont))
+		return encPart()
 	}
-	return b.String(), true
+	if !encPart() {
+		return false
+	}
+	b.WriteString(strings.Repeat(" ", cont))
+	b.WriteString("recipient: ")
+	b.WriteString(recipient)
+	b.WriteByte('\n')
+	return true
 }
 
 // sopsKeysAllowed are the metadata keys of a file the fast path accepts:
@@ -113,19 +125,40 @@ func decodeOne(data []byte) (*yaml.Node, bool) {
 }
 
 func uniqueKeys(n *yaml.Node) bool {
-	if n.Kind == yaml.MappingNode {
-		seen := make(map[string]bool, len(n.Content)/2)
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i]
+	if n.Kind == yaml.MappingNode && !uniqueIn(n.Content) {
+		return false
+	}
+	for _, c := range n.Content {
+		if !uniqueKeys(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// uniqueIn tells whether the keys of a mapping's content (key, value,
+// key, value…) are scalars, each once. Most mappings of a sops file hold
+// a few keys: those are compared in place, without a map.
+func uniqueIn(content []*yaml.Node) bool {
+	if len(content) > 32 {
+		seen := make(map[string]bool, len(content)/2)
+		for i := 0; i+1 < len(content); i += 2 {
+			k := content[i]
 			if k.Kind != yaml.ScalarNode || seen[k.Value] {
 				return false
 			}
 			seen[k.Value] = true
 		}
+		return true
 	}
-	for _, c := range n.Content {
-		if !uniqueKeys(c) {
+	for i := 0; i+1 < len(content); i += 2 {
+		if content[i].Kind != yaml.ScalarNode {
 			return false
+		}
+		for j := 0; j < i; j += 2 {
+			if content[j].Value == content[i].Value {
+				return false
+			}
 		}
 	}
 	return true
@@ -214,8 +247,10 @@ func readAgeList(data []byte) (*ageList, bool) {
 	if l.tmpl, ok = learnLayout(data, lines, list.Content[0]); !ok {
 		return nil, false
 	}
+	var b bytes.Buffer // each item must be what the layout writes
 	for i, r := range l.recipients {
-		if text, ok := l.tmpl.render(r, l.encs[r]); !ok || text != l.items[i] {
+		b.Reset()
+		if !l.tmpl.write(&b, r, l.encs[r]) || string(b.Bytes()) != l.items[i] {
 			return nil, false
 		}
 	}
@@ -304,7 +339,7 @@ func addFast(path string, data []byte, opts RekeyOptions, l *ageList) (*RekeyRes
 	for _, r := range l.recipients {
 		group = append(group, &sopsage.MasterKey{Recipient: r, EncryptedKey: l.encs[r]})
 	}
-	dataKey, err := dataKeyWith(sops.Metadata{KeyGroups: []sops.KeyGroup{group}}, sopsage.ParsedIdentities(opts.Identities))
+	dataKey, err := dataKeyCached(sops.Metadata{KeyGroups: []sops.KeyGroup{group}}, sopsage.ParsedIdentities(opts.Identities), opts.Cache)
 	if err != nil {
 		return nil, false
 	}
@@ -367,13 +402,11 @@ func (l *ageList) splice(data []byte, want []string, encs map[string]string) ([]
 	b.Grow(len(data) + (len(want)-len(l.items))*(len(l.items[0])+16))
 	b.Write(data[:l.start])
 	for _, r := range want {
-		text, ok := kept[r]
-		if !ok {
-			if text, ok = l.tmpl.render(r, encs[r]); !ok {
-				return nil, false
-			}
+		if text, ok := kept[r]; ok {
+			b.WriteString(text)
+		} else if !l.tmpl.write(&b, r, encs[r]) {
+			return nil, false
 		}
-		b.WriteString(text)
 	}
 	b.Write(data[l.end:])
 	return b.Bytes(), true

@@ -131,9 +131,15 @@ func decryptTree(tree *sops.Tree, dataKey []byte) error {
 // group gives its part through the first age key the identities open, and
 // several groups are combined with Shamir's scheme, as sops does.
 func dataKeyWith(m sops.Metadata, ids age.ParsedIdentities) ([]byte, error) {
+	return dataKeyCached(m, ids, nil)
+}
+
+// dataKeyCached is dataKeyWith with the identities' recipients from c
+// (nil: computed here).
+func dataKeyCached(m sops.Metadata, ids age.ParsedIdentities, c *RuleCache) ([]byte, error) {
 	var parts [][]byte
 	for _, g := range m.KeyGroups {
-		if part := groupPart(g, ids); part != nil {
+		if part := groupPart(g, ids, c); part != nil {
 			parts = append(parts, part)
 		}
 	}
@@ -160,11 +166,11 @@ func dataKeyWith(m sops.Metadata, ids age.ParsedIdentities) ([]byte, error) {
 // groupPart returns the group's part of the data key. Stanzas whose
 // recipient is one of ours are tried first with that identity alone (one
 // X25519 operation), then every stanza with every identity, as sops does.
-func groupPart(g sops.KeyGroup, ids age.ParsedIdentities) []byte {
+func groupPart(g sops.KeyGroup, ids age.ParsedIdentities, c *RuleCache) []byte {
 	mine := map[string]filippoage.Identity{}
 	for _, id := range ids {
 		if x, ok := id.(*filippoage.X25519Identity); ok {
-			mine[x.Recipient().String()] = id
+			mine[c.recipientOf(x)] = id
 		}
 	}
 	for _, k := range g {

@@ -3,6 +3,8 @@ package sopsfile
 import (
 	"sync"
 
+	"filippo.io/age"
+
 	"github.com/getsops/sops/v3"
 	sopsage "github.com/getsops/sops/v3/age"
 	"github.com/getsops/sops/v3/config"
@@ -20,6 +22,9 @@ type RuleCache struct {
 	mu     sync.Mutex
 	stores map[string]*config.StoresConfig
 	rules  map[ruleKey]*cachedRule
+	// recips holds the recipient of each identity seen (a bech32
+	// encoding for every identity and every file, otherwise).
+	recips map[*age.X25519Identity]string
 }
 
 type ruleKey struct {
@@ -34,7 +39,23 @@ type cachedRule struct {
 
 // NewRuleCache returns an empty cache, safe for concurrent use.
 func NewRuleCache() *RuleCache {
-	return &RuleCache{stores: map[string]*config.StoresConfig{}, rules: map[ruleKey]*cachedRule{}}
+	return &RuleCache{stores: map[string]*config.StoresConfig{}, rules: map[ruleKey]*cachedRule{},
+		recips: map[*age.X25519Identity]string{}}
+}
+
+// recipientOf returns the age1… recipient of an identity.
+func (c *RuleCache) recipientOf(id *age.X25519Identity) string {
+	if c == nil {
+		return id.Recipient().String()
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.recips[id]
+	if !ok {
+		r = id.Recipient().String()
+		c.recips[id] = r
+	}
+	return r
 }
 
 func (c *RuleCache) storesConfig(configPath string) *config.StoresConfig {
