@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -60,6 +63,18 @@ func runTests(m *testing.M) int {
 		"KEYCYCLE_ACTOR": "test@rotation", "GIT_AUTHOR_NAME": "Kay Cycle", "GIT_AUTHOR_EMAIL": "kay@example.org",
 		"GIT_COMMITTER_NAME": "Kay Cycle", "GIT_COMMITTER_EMAIL": "kay@example.org", "GIT_CONFIG_GLOBAL": os.DevNull} {
 		if err := os.Setenv(k, v); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+	}
+	// The tests wait on other processes most of the time (sops, ssh, the
+	// host side's keycycle): run twice as many at once as there are CPUs,
+	// unless -test.parallel says otherwise.
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		if err := flag.Set("test.parallel", strconv.Itoa(2*runtime.GOMAXPROCS(0))); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 2
 		}
