@@ -25,6 +25,7 @@ func sarifSchema(t *testing.T) string {
 // TestSARIFSchema validates 'check --format sarif' output against the
 // OASIS SARIF 2.1.0 JSON schema.
 func TestSARIFSchema(t *testing.T) {
+	t.Parallel()
 	path := sarifSchema(t)
 	c := jsonschema.NewCompiler()
 	sch, err := c.Compile(path)
@@ -69,6 +70,7 @@ func TestSARIFSchema(t *testing.T) {
 // TestSARIFSchemaRejects proves the validator is not a no-op: a result
 // with a level SARIF does not know fails.
 func TestSARIFSchemaRejects(t *testing.T) {
+	t.Parallel()
 	sch, err := jsonschema.NewCompiler().Compile(sarifSchema(t))
 	if err != nil {
 		t.Fatal(err)
@@ -84,6 +86,7 @@ func TestSARIFSchemaRejects(t *testing.T) {
 }
 
 func TestGitHubEscapes(t *testing.T) {
+	t.Parallel()
 	if got := ghData("50% done\r\nnext"); got != "50%25 done%0D%0Anext" {
 		t.Errorf("data: %q", got)
 	}

@@ -21,6 +21,7 @@ import (
 // off an SSH server on 127.0.0.1: the recipient must be the ssh-to-age
 // conversion of that server's ed25519 host key.
 func TestHostAddKeyscan(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("ssh-keyscan"); err != nil {
 		t.Skip("needs ssh-keyscan (Debian openssh-client)")
 	}

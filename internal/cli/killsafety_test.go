@@ -20,6 +20,7 @@ import (
 // and requires that every file still decrypts to its original values after
 // each kill, and that a last run finishes the job.
 func TestRekeyKillSafety(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds keycycle and rekeys a repository many times")
 	}
