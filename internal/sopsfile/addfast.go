@@ -36,7 +36,7 @@ type ageList struct {
 	list       *yaml.Node // the sequence under sops.age
 	recipients []string
 	encs       map[string]string // recipient → armored stanza
-	items      []string          // the bytes of each item, in order
+	items      [][]byte          // the bytes of each item, in order (in data)
 	start, end int               // the list's items span data[start:end]
 	threshold  int
 	tmpl       stanzaLayout
@@ -242,7 +242,7 @@ func readAgeList(data []byte) (*ageList, bool) {
 		}
 		l.recipients = append(l.recipients, r)
 		l.encs[r] = enc
-		l.items = append(l.items, string(data[from:to]))
+		l.items = append(l.items, data[from:to:to])
 	}
 	if l.tmpl, ok = learnLayout(data, lines, list.Content[0]); !ok {
 		return nil, false
@@ -250,7 +250,7 @@ func readAgeList(data []byte) (*ageList, bool) {
 	var b bytes.Buffer // each item must be what the layout writes
 	for i, r := range l.recipients {
 		b.Reset()
-		if !l.tmpl.write(&b, r, l.encs[r]) || string(b.Bytes()) != l.items[i] {
+		if !l.tmpl.write(&b, r, l.encs[r]) || !bytes.Equal(b.Bytes(), l.items[i]) {
 			return nil, false
 		}
 	}
@@ -394,7 +394,7 @@ func onlyAdded(have, want []string) ([]string, bool) {
 // does): the bytes of each kept item as they were, new items in the
 // file's own layout; every byte before and after the list is kept.
 func (l *ageList) splice(data []byte, want []string, encs map[string]string) ([]byte, bool) {
-	kept := make(map[string]string, len(l.items))
+	kept := make(map[string][]byte, len(l.items))
 	for i, r := range l.recipients {
 		kept[r] = l.items[i]
 	}
@@ -403,7 +403,7 @@ func (l *ageList) splice(data []byte, want []string, encs map[string]string) ([]
 	b.Write(data[:l.start])
 	for _, r := range want {
 		if text, ok := kept[r]; ok {
-			b.WriteString(text)
+			b.Write(text)
 		} else if !l.tmpl.write(&b, r, encs[r]) {
 			return nil, false
 		}

@@ -183,7 +183,7 @@ func withStanzaOf(t *testing.T, out, from []byte, r string) string {
 		}
 		for i, rr := range l.recipients {
 			if rr == r {
-				return l.items[i]
+				return string(l.items[i])
 			}
 		}
 		t.Fatalf("no stanza for %s", r)
