@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -312,12 +311,8 @@ func addFast(path string, data []byte, opts RekeyOptions, l *ageList) (*RekeyRes
 	if l == nil || opts.RotateDataKey || len(opts.Identities) == 0 {
 		return nil, false
 	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil, false
-	}
-	conf, err := opts.Cache.creationRule(opts.ConfigPath, abs, opts.Rule)
-	if err != nil || conf == nil || len(conf.KeyGroups) != 1 || len(conf.KeyGroups[0]) == 0 {
+	conf, err := ruleFor(path, opts) // as the general path resolves it
+	if err != nil || len(conf.KeyGroups) != 1 {
 		return nil, false
 	}
 	var want []string

@@ -85,36 +85,47 @@ func masterKeys(ks []keys.MasterKey) []repo.MasterKey {
 }
 
 func loadForRekey(path string, data []byte, opts RekeyOptions) (*sops.Tree, *config.Config, error) {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	if opts.RulePath != "" {
-		abs = opts.RulePath
-	}
 	tree, err := loadTree(path, data, opts.Cache.storesConfig(opts.ConfigPath))
 	if err != nil {
 		return nil, nil, err
 	}
+	conf, err := ruleFor(path, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tree, conf, nil
+}
+
+// ruleFor is the creation rule sops applies to the file (at RulePath
+// when set), refused when it leaves a key group, or the file, with no
+// recipient.
+func ruleFor(path string, opts RekeyOptions) (*config.Config, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	if opts.RulePath != "" {
+		abs = opts.RulePath
+	}
 	conf, err := opts.Cache.creationRule(opts.ConfigPath, abs, opts.Rule)
 	if err != nil {
 		if strings.Contains(err.Error(), "no matching creation rules") {
-			return nil, nil, repo.ErrNoRule
+			return nil, repo.ErrNoRule
 		}
-		return nil, nil, errors.New(oneLine(err.Error()))
+		return nil, errors.New(oneLine(err.Error()))
 	}
 	if conf == nil {
-		return nil, nil, repo.ErrNoRule
+		return nil, repo.ErrNoRule
 	}
 	if len(conf.KeyGroups) == 0 {
-		return nil, nil, fmt.Errorf("its creation rule has no keys: refusing to leave the file with no recipient")
+		return nil, fmt.Errorf("its creation rule has no keys: refusing to leave the file with no recipient")
 	}
 	for i, g := range conf.KeyGroups {
 		if len(g) == 0 {
-			return nil, nil, fmt.Errorf("key group %d of its creation rule is empty: refusing to leave the file with no recipient", i+1)
+			return nil, fmt.Errorf("key group %d of its creation rule is empty: refusing to leave the file with no recipient", i+1)
 		}
 	}
-	return tree, conf, nil
+	return conf, nil
 }
 
 func loadTree(path string, data []byte, sc *config.StoresConfig) (*sops.Tree, error) {
