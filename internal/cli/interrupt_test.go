@@ -18,6 +18,7 @@ import (
 // repository lock exits 130 and says only that it was interrupted: no
 // hint about the lock or the repository.
 func TestInterruptExits130(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds keycycle")
 	}

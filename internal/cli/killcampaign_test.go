@@ -147,6 +147,7 @@ func campaignCommands() []campaignCommand {
 // converge (exit 0, check clean, the revoked key opening nothing); and
 // the audit log must record every file the change touched.
 func TestChangeKillCampaign(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds keycycle with failpoints and kills it many times")
 	}
