@@ -163,7 +163,7 @@ func Prepare(req Request) (*Plan, error) {
 		}
 		req.OldConfig, req.NewConfig = data, data
 	}
-	cfg, err := usableConfig(req.ConfigPath, req.NewConfig)
+	cfg, err := UsableConfig(req.ConfigPath, req.NewConfig)
 	if err != nil {
 		return nil, err
 	}
@@ -203,10 +203,6 @@ func Prepare(req Request) (*Plan, error) {
 // UsableConfig parses a config and refuses one with a rule sops cannot
 // evaluate (*ConfigError): no change can be planned against it.
 func UsableConfig(path string, data []byte) (*sopsconfig.Config, error) {
-	return usableConfig(path, data)
-}
-
-func usableConfig(path string, data []byte) (*sopsconfig.Config, error) {
 	cfg, err := sopsconfig.Parse(path, data)
 	if err != nil {
 		return nil, fmt.Errorf("the new .sops.yaml does not parse: %w", err)
