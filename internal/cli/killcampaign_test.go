@@ -91,6 +91,9 @@ func newCampaignRepo(t *testing.T, n int) *campaignRepo {
 		r.write(t, rel, enc)
 	}
 	r.write(t, "admin.key", []byte(r.ids["admin"].String()+"\n"))
+	if err := os.Chmod(filepath.Join(r.dir, "admin.key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	return r
 }
 
