@@ -324,12 +324,12 @@ func runAuditNote(ctx context.Context, opts *auditNoteOptions, out io.Writer, ar
 	if msg == "" {
 		return errorf("say what was changed and why", "the note is empty")
 	}
-	s, _, err := begin(ctx, &opts.mutateFlags)
+	s, err := begin(ctx, &opts.mutateFlags)
 	if err != nil {
 		return err
 	}
-	defer s.end(&err)
-	root, _ := relToWD(s.root)
+	defer s.End(&err)
+	root, _ := relToWD(s.Root)
 	files, err := vcs.RelPaths(root, opts.files)
 	if err != nil {
 		return errorf("give paths inside the repository, relative to its root", "--file: %v", err)
@@ -338,10 +338,10 @@ func runAuditNote(ctx context.Context, opts *auditNoteOptions, out io.Writer, ar
 	if s.DryRun() {
 		return writeNotePlan(out, root, entry, s.VCS)
 	}
-	if err := s.record(ctx, entry, "keycycle: audit note: "+noteSubject(msg), files); err != nil {
+	if err := s.Log(ctx, entry, "keycycle: audit note: "+noteSubject(msg), files); err != nil {
 		return err
 	}
-	seq, head, err := audit.Head(s.root)
+	seq, head, err := audit.Head(s.Root)
 	if err != nil {
 		return err
 	}

@@ -46,11 +46,12 @@ func demoRotation(ctx context.Context, dir string, l *demo.Layout, out io.Writer
 		return err
 	}
 	m := &mutateFlags{repo: dir, command: "keycycle rotate start griefling", stderr: io.Discard, lockTimeout: defaultLockTimeout}
-	s, cfgPath, err := begin(ctx, m)
+	s, err := begin(ctx, m)
 	if err != nil {
 		return err
 	}
-	defer s.end(&err)
+	defer s.End(&err)
+	cfgPath := s.ConfigPath
 	r, err := newRotationRunner(s, cfgPath, out)
 	if err != nil {
 		return err

@@ -3,9 +3,11 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"github.com/keycycle/keycycle/internal/textutil"
 	"io"
 	"strings"
+
+	"github.com/keycycle/keycycle/internal/ops"
+	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 // Exit codes, the one table every command follows.
@@ -65,10 +67,6 @@ func (findingsError) Error() string { return "findings reported" }
 // errFindings is returned by commands that ran and found errors.
 var errFindings error = findingsError{}
 
-// errAlreadyDone ends a command whose work an interrupted run of the same
-// command had started and this run's session finished: exit 0.
-var errAlreadyDone = errors.New("already done")
-
 // report prints err in the keycycle format and returns the exit code.
 func report(stderr io.Writer, err error) int {
 	if err == nil {
@@ -77,7 +75,7 @@ func report(stderr io.Writer, err error) int {
 	if errors.Is(err, errFindings) {
 		return ExitFindings
 	}
-	if errors.Is(err, errAlreadyDone) {
+	if errors.Is(err, ops.ErrAlreadyDone) {
 		return ExitOK
 	}
 	code := ExitCannotRun
@@ -89,6 +87,9 @@ func report(stderr io.Writer, err error) int {
 	}
 	if hint == "" {
 		hint = textutil.HintOf(err)
+	}
+	if ue == nil && textutil.IsFindings(err) {
+		code = ExitFindings
 	}
 	msg := strings.TrimSuffix(err.Error(), ".")
 	fmt.Fprintf(stderr, "%s %s\n", styleFor(stderr).red("keycycle: error:"), msg)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/keycycle/keycycle/internal/change"
 	"github.com/keycycle/keycycle/internal/configedit"
+	"github.com/keycycle/keycycle/internal/ops"
 	"github.com/keycycle/keycycle/internal/policy"
 	"github.com/keycycle/keycycle/internal/rotation/hostkey"
 	"github.com/keycycle/keycycle/internal/sopsconfig"
@@ -121,7 +122,7 @@ func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args [
 	if err != nil {
 		return err
 	}
-	defer s.end(&err)
+	defer s.End(&err)
 	cfgPath := ed.Config().Path
 	hk, err := opts.key.resolve(ctx)
 	if err != nil {
@@ -157,13 +158,13 @@ func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args [
 		return err
 	}
 	req.NewConfig = ed.Bytes()
-	req.Identities = identities(s.m.stderr)
+	req.Identities = s.Identities()
 	req.Create = []change.NewFile{{Rel: l.HostFile(name), Plaintext: plain}}
-	if err := addKeyRecords(&req, records, nil); err != nil {
+	if err := ops.RecordKeys(&req, records, nil); err != nil {
 		return err
 	}
 	if !opts.noPolicy {
-		if err := hostPolicyUpdate(&req, name, true, opts.pol); err != nil {
+		if err := ops.UpdateHosts(&req, name, true, opts.pol); err != nil {
 			return err
 		}
 	}
@@ -175,7 +176,7 @@ func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args [
 	}
 	// A new SSH host key is written before the repository changes (and
 	// refuses to overwrite): the repository never names a key that is lost.
-	err = finishChange(ctx, out, s, "keycycle: host add "+name, withPolicyDiff(ed.Diff(), req), req, func() error {
+	_, err = s.Change(ctx, ops.Change{Subject: "keycycle: host add " + name, Diff: ed.Diff(), Request: req, Before: func() error {
 		if hk.Private == nil {
 			return nil
 		}
@@ -184,7 +185,7 @@ func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args [
 		}
 		fmt.Fprintln(out, hostkey.ExtraFilesNote(opts.key.newSSHKey, opts.key.persist))
 		return nil
-	})
+	}})
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keycycle/keycycle/internal/change"
+	"github.com/keycycle/keycycle/internal/ops"
 	"github.com/keycycle/keycycle/internal/policy"
 	"github.com/keycycle/keycycle/internal/rotation"
 	"github.com/keycycle/keycycle/internal/rotation/hostkey"
@@ -76,7 +77,7 @@ func runHostSetKey(ctx context.Context, opts *hostSetKeyOptions, out io.Writer, 
 	if err != nil {
 		return err
 	}
-	defer s.end(&err)
+	defer s.End(&err)
 	cfgPath := ed.Config().Path
 	a, err := setKeyAnchor(ed.Config(), filepath.Dir(cfgPath), name)
 	if err != nil {
@@ -99,12 +100,12 @@ func runHostSetKey(ctx context.Context, opts *hostSetKeyOptions, out io.Writer, 
 		return withHint(err, "replace the value of &"+name+" by hand, then run 'keycycle rekey --rotate-data-key'")
 	}
 	req := change.Request{ConfigPath: cfgPath, OldConfig: old, NewConfig: ed.Bytes(),
-		Exclude: opts.exclude, Identities: identities(s.m.stderr), RotateFor: []string{a.Value}}
+		Exclude: opts.exclude, Identities: s.Identities(), RotateFor: []string{a.Value}}
 	rec := hostRecords(name, hk.Recipient, opts.key.age != "")[0]
-	if err := replaceKeyRecord(&req, a.Value, rec); err != nil {
+	if err := ops.RecordReplaced(&req, a.Value, rec); err != nil {
 		return err
 	}
-	err = finishChange(ctx, out, s, "keycycle: host set-key "+name, ed.Diff(), req, func() error {
+	_, err = s.Change(ctx, ops.Change{Subject: "keycycle: host set-key " + name, Diff: ed.Diff(), Request: req, Before: func() error {
 		if hk.Private == nil {
 			return nil
 		}
@@ -113,7 +114,7 @@ func runHostSetKey(ctx context.Context, opts *hostSetKeyOptions, out io.Writer, 
 		}
 		fmt.Fprintln(out, hostkey.ExtraFilesNote(opts.key.newSSHKey, opts.key.persist))
 		return nil
-	})
+	}})
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/keycycle/keycycle/internal/audit"
 	"github.com/keycycle/keycycle/internal/change"
+	"github.com/keycycle/keycycle/internal/ops"
 	"github.com/keycycle/keycycle/internal/policy"
 	"github.com/keycycle/keycycle/internal/sopsconfig"
 	"github.com/keycycle/keycycle/internal/vcs"
@@ -55,16 +56,17 @@ keeps every entry the file has and adds the keys it lacks.`,
 }
 
 func runInit(ctx context.Context, opts *initOptions, out io.Writer) (err error) {
-	s, cfgPath, err := begin(ctx, &opts.mutateFlags)
+	s, err := begin(ctx, &opts.mutateFlags)
 	if err != nil {
 		return err
 	}
-	defer s.end(&err)
+	defer s.End(&err)
+	cfgPath := s.ConfigPath
 	cfg, err := sopsconfig.Load(cfgPath)
 	if err != nil {
 		return errorf("run 'keycycle check' and fix .sops.yaml first", "cannot read .sops.yaml: %v", err)
 	}
-	r, err := loadRepo(ctx, s.root, opts.exclude)
+	r, err := loadRepo(ctx, s.Root, opts.exclude)
 	if err != nil {
 		return err
 	}
@@ -73,14 +75,14 @@ func runInit(ctx context.Context, opts *initOptions, out io.Writer) (err error) 
 		base := filepath.Base(e.Rel)
 		hostFiles[strings.ToLower(strings.TrimSuffix(base, filepath.Ext(base)))] = true
 	}
-	hist := vcs.NewKeyHistory(s.root)
+	hist := vcs.NewKeyHistory(s.Root)
 	keys := policy.AdoptKeys(cfg, hostFiles, func(r string) *time.Time { return hist.Created(ctx, r) })
-	keysPath := filepath.Join(s.root, filepath.FromSlash(policy.KeysFile))
+	keysPath := filepath.Join(s.Root, filepath.FromSlash(policy.KeysFile))
 	keysData, keysState, err := policy.MergeKeys(keysPath, keys, opts.force)
 	if err != nil {
 		return err
 	}
-	cfgFile := filepath.Join(s.root, policy.ConfigFile)
+	cfgFile := filepath.Join(s.Root, policy.ConfigFile)
 	skeleton, cfgState := []byte(nil), "kept (it exists)"
 	if !exists(cfgFile) {
 		skeleton, cfgState = policy.Skeleton(keys, ""), "written"
@@ -113,13 +115,13 @@ func runInit(ctx context.Context, opts *initOptions, out io.Writer) (err error) 
 	}
 	plan, err := change.Prepare(req)
 	if err != nil {
-		return planError(err)
+		return ops.PlanError(err)
 	}
 	var written []string
 	for _, f := range req.Public {
 		written = append(written, f.Rel)
 	}
-	return s.apply(ctx, plan, audit.Entry{Files: written, Note: fmt.Sprintf("init: adopted %d keys", len(keys.Keys))},
+	return s.Write(ctx, plan, audit.Entry{Files: written, Note: fmt.Sprintf("init: adopted %d keys", len(keys.Keys))},
 		"keycycle init: adopt the repository", written)
 }
 

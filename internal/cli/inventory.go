@@ -2,8 +2,9 @@ package cli
 
 import (
 	"context"
-	"github.com/keycycle/keycycle/internal/policy"
 	"io"
+
+	"github.com/keycycle/keycycle/internal/policy"
 
 	"github.com/spf13/cobra"
 

@@ -12,8 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/keycycle/keycycle/internal/agekey"
 	"github.com/keycycle/keycycle/internal/change"
+	"github.com/keycycle/keycycle/internal/ops"
 )
 
 type rekeyOptions struct {
@@ -75,11 +75,12 @@ func runRekey(ctx context.Context, opts *rekeyOptions, out, diag io.Writer, args
 	if opts.rotateDataKey && opts.keepDataKey {
 		return errorf("choose one of them", "--rotate-data-key and --keep-data-key contradict each other")
 	}
-	s, cfgPath, err := begin(ctx, &opts.mutateFlags)
+	s, err := begin(ctx, &opts.mutateFlags)
 	if err != nil {
 		return err
 	}
-	defer s.end(&err)
+	defer s.End(&err)
+	cfgPath := s.ConfigPath
 	only, err := rekeyTargets(cfgPath, args)
 	if err != nil {
 		return err
@@ -88,22 +89,21 @@ func runRekey(ctx context.Context, opts *rekeyOptions, out, diag io.Writer, args
 	if err != nil {
 		return errorf("check the file's permissions", "cannot read %s: %v", cfgPath, err)
 	}
-	found := agekey.FindIdentities(agekey.OSEnv())
-	warnIdentities(diag, found)
+	ids := s.Identities()
 	prog := newProgress(diag, 0)
-	req := change.Request{ConfigPath: cfgPath, OldConfig: cfgData, Identities: found.Identities, Exclude: opts.exclude,
+	req := change.Request{ConfigPath: cfgPath, OldConfig: cfgData, Identities: ids, Exclude: opts.exclude,
 		Only: only, RotateDataKey: opts.rotateDataKey, KeepDataKey: opts.keepDataKey, KeepGoing: true,
 		Jobs: max(opts.jobs, 1), Progress: prog.step}
 	plan, err := change.Prepare(req)
 	prog.done()
 	if err != nil {
-		return planError(err)
+		return ops.PlanError(err)
 	}
 	n := names(req.KeyNames())
 	outcomes := rekeyOutcomes(plan, only, opts.dryRun)
 	if !opts.dryRun && len(plan.Files) > 0 {
 		entry, paths := plan.AuditEntry(n, req.Audit)
-		if err := s.apply(ctx, plan, entry, fmt.Sprintf("keycycle: rekey %d file(s)", len(paths)), paths); err != nil {
+		if err := s.Write(ctx, plan, entry, fmt.Sprintf("keycycle: rekey %d file(s)", len(paths)), paths); err != nil {
 			return err
 		}
 	}
@@ -112,7 +112,7 @@ func runRekey(ctx context.Context, opts *rekeyOptions, out, diag io.Writer, args
 		outcomes[i].Removed = n.label(outcomes[i].Removed)
 	}
 	failed := writeRekeyReport(out, opts.format, outcomes, opts.dryRun)
-	if failed > 0 && len(found.Identities) == 0 {
+	if failed > 0 && len(ids) == 0 {
 		fmt.Fprintln(diag, "keycycle: hint: no age identity was found; set SOPS_AGE_KEY_FILE to a key file that opens these files")
 	}
 	if failed > 0 {

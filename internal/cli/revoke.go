@@ -15,6 +15,7 @@ import (
 	"github.com/keycycle/keycycle/internal/audit"
 	"github.com/keycycle/keycycle/internal/change"
 	"github.com/keycycle/keycycle/internal/configedit"
+	"github.com/keycycle/keycycle/internal/ops"
 	"github.com/keycycle/keycycle/internal/policy"
 	"github.com/keycycle/keycycle/internal/sopsconfig"
 )
@@ -68,13 +69,13 @@ func runHostRemove(ctx context.Context, opts *hostRemoveOptions, out io.Writer, 
 	if err != nil {
 		return err
 	}
-	defer s.end(&err)
+	defer s.End(&err)
 	cfgPath := ed.Config().Path
 	l := sopsconfig.Layout{Config: ed.Config(), Dir: opts.dir}
 	if _, ok := l.Config.AnchorByName(name); !ok {
 		return revokedAlready(out, s, name)
 	}
-	req := change.Request{ConfigPath: cfgPath, OldConfig: ed.Bytes(), Exclude: opts.exclude, Identities: identities(s.m.stderr)}
+	req := change.Request{ConfigPath: cfgPath, OldConfig: ed.Bytes(), Exclude: opts.exclude, Identities: s.Identities()}
 	revoke := append(l.UserKeysOf(name), name)
 	for _, n := range revoke {
 		if a, ok := l.Config.AnchorByName(n); ok {
@@ -93,16 +94,16 @@ func runHostRemove(ctx context.Context, opts *hostRemoveOptions, out io.Writer, 
 	if err := removeKeys(ed, revoke); err != nil {
 		return err
 	}
-	if err := addKeyRecords(&req, nil, req.RotateFor); err != nil {
+	if err := ops.RecordKeys(&req, nil, req.RotateFor); err != nil {
 		return err
 	}
 	if !opts.noPolicy {
-		if err := hostPolicyUpdate(&req, name, false, policy.HostEdit{}); err != nil {
+		if err := ops.UpdateHosts(&req, name, false, policy.HostEdit{}); err != nil {
 			return err
 		}
 	}
 	req.NewConfig = ed.Bytes()
-	if err := finishChange(ctx, out, s, "keycycle: host remove "+name, withPolicyDiff(ed.Diff(), req), req, nil); err != nil {
+	if _, err := s.Change(ctx, ops.Change{Subject: "keycycle: host remove " + name, Diff: ed.Diff(), Request: req}); err != nil {
 		return err
 	}
 	derr := deployAfter(ctx, out, &opts.mutateFlags, &opts.deploy, req)
@@ -177,7 +178,7 @@ func runUserAdd(ctx context.Context, opts *userOptions, out io.Writer, args []st
 	if err != nil {
 		return err
 	}
-	defer s.end(&err)
+	defer s.End(&err)
 	cfgPath := ed.Config().Path
 	l := sopsconfig.Layout{Config: ed.Config(), Dir: opts.dir}
 	if err := l.Config.CheckFree(name, hk.Recipient); err != nil {
@@ -206,12 +207,13 @@ func runUserAdd(ctx context.Context, opts *userOptions, out io.Writer, args []st
 		}
 	}
 	req := change.Request{ConfigPath: cfgPath, OldConfig: old, NewConfig: ed.Bytes(),
-		Exclude: opts.exclude, Identities: identities(s.m.stderr)}
+		Exclude: opts.exclude, Identities: s.Identities()}
 	rec := policy.Key{Name: name, Recipient: hk.Recipient, Kind: policy.KindUser, Owner: opts.host, Origin: policy.OriginImported}
-	if err := addKeyRecords(&req, []policy.Key{rec}, nil); err != nil {
+	if err := ops.RecordKeys(&req, []policy.Key{rec}, nil); err != nil {
 		return err
 	}
-	return finishChange(ctx, out, s, "keycycle: user add "+name, ed.Diff(), req, nil)
+	_, err = s.Change(ctx, ops.Change{Subject: "keycycle: user add " + name, Diff: ed.Diff(), Request: req})
+	return err
 }
 
 func newUserRemoveCmd(e *env) *cobra.Command {
@@ -237,7 +239,7 @@ func runUserRemove(ctx context.Context, opts *userOptions, out io.Writer, args [
 	if err != nil {
 		return err
 	}
-	defer s.end(&err)
+	defer s.End(&err)
 	cfgPath := ed.Config().Path
 	a, ok := ed.Config().AnchorByName(name)
 	if !ok {
@@ -248,11 +250,11 @@ func runUserRemove(ctx context.Context, opts *userOptions, out io.Writer, args [
 		return err
 	}
 	req := change.Request{ConfigPath: cfgPath, OldConfig: old, NewConfig: ed.Bytes(),
-		Exclude: opts.exclude, Identities: identities(s.m.stderr), RotateFor: []string{a.Value}}
-	if err := addKeyRecords(&req, nil, req.RotateFor); err != nil {
+		Exclude: opts.exclude, Identities: s.Identities(), RotateFor: []string{a.Value}}
+	if err := ops.RecordKeys(&req, nil, req.RotateFor); err != nil {
 		return err
 	}
-	if err := finishChange(ctx, out, s, "keycycle: user remove "+name, ed.Diff(), req, nil); err != nil {
+	if _, err := s.Change(ctx, ops.Change{Subject: "keycycle: user remove " + name, Diff: ed.Diff(), Request: req}); err != nil {
 		return err
 	}
 	regenerateHint(out, &opts.mutateFlags, name)
@@ -263,12 +265,12 @@ func runUserRemove(ctx context.Context, opts *userOptions, out io.Writer, args [
 // has: when the audit log shows the key removed and no file lists it any
 // more, the revocation is done (exit 0, so that re-running a command
 // converges); otherwise it says what is left.
-func revokedAlready(out io.Writer, s *session, name string) error {
-	removed := audit.RemovedRecipients(s.root, name)
+func revokedAlready(out io.Writer, s *ops.Session, name string) error {
+	removed := audit.RemovedRecipients(s.Root, name)
 	if len(removed) == 0 {
 		return errorf("'keycycle inventory' lists the keys .sops.yaml defines", "no key &%s in .sops.yaml", name)
 	}
-	open, err := change.Opens(s.root, removed)
+	open, err := change.Opens(s.Root, removed)
 	if err != nil {
 		return err
 	}

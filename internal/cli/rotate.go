@@ -14,6 +14,7 @@ import (
 
 	"github.com/keycycle/keycycle/internal/audit"
 	"github.com/keycycle/keycycle/internal/hostcheck"
+	"github.com/keycycle/keycycle/internal/ops"
 	"github.com/keycycle/keycycle/internal/pipeline"
 	"github.com/keycycle/keycycle/internal/rotation"
 	"github.com/keycycle/keycycle/internal/vcs"
@@ -101,12 +102,13 @@ func registerReach(cmd *cobra.Command, deploy *string, remote *rotation.Remote) 
 }
 
 func runRotateStart(ctx context.Context, opts *rotateStartOptions, out io.Writer, key string) (err error) {
-	s, cfgPath, err := begin(ctx, &opts.mutateFlags)
+	s, err := begin(ctx, &opts.mutateFlags)
 	if err != nil {
 		return err
 	}
-	defer s.end(&err)
-	store := rotation.Store{Root: s.root}
+	defer s.End(&err)
+	cfgPath := s.ConfigPath
+	store := rotation.Store{Root: s.Root}
 	if open, err := store.OpenFor(key); err != nil {
 		return err
 	} else if open != nil {
@@ -144,26 +146,26 @@ func runRotateStart(ctx context.Context, opts *rotateStartOptions, out io.Writer
 // newRotationRunner wires a rotation runner to the session: its changes,
 // audit entries and commits go through the pipeline. A dry-run session
 // has no runner: a rotation always acts (on the host too).
-func newRotationRunner(s *session, cfgPath string, out io.Writer) (*rotation.Runner, error) {
+func newRotationRunner(s *ops.Session, cfgPath string, out io.Writer) (*rotation.Runner, error) {
 	if s.DryRun() {
 		return nil, pipeline.ErrDryRun
 	}
 	return &rotation.Runner{
 		ConfigPath: cfgPath,
-		Store:      rotation.Store{Root: s.root},
+		Store:      rotation.Store{Root: s.Root},
 		Transport:  rotation.TransportOf,
-		Identities: identities(s.m.stderr),
+		Identities: s.Identities(),
 		Record: func(ctx context.Context, e audit.Entry, subject string, paths []string) error {
-			return s.record(ctx, e, subject, paths)
+			return s.Log(ctx, e, subject, paths)
 		},
-		Apply: s.apply,
+		Apply: s.Write,
 		// The journal's last state goes in a commit of its own, when the
 		// steps' commits did not carry it already.
 		Settle: func(ctx context.Context, j *rotation.Journal) error {
 			if s.VCS == vcs.None {
 				return nil
 			}
-			return pipelineError(s.CommitPaths(ctx, s.VCS, "keycycle: rotate "+j.Key+": journal ("+string(j.State)+")",
+			return ops.PipelineError(s.CommitPaths(ctx, s.VCS, "keycycle: rotate "+j.Key+": journal ("+string(j.State)+")",
 				[]string{rotation.JournalRel(j.ID)}, false))
 		},
 		Out: out,
@@ -263,12 +265,13 @@ host's key file untouched); it says what may be left on the host.`,
 // says instead, and runs nothing.
 func withRotation(ctx context.Context, m *mutateFlags, out io.Writer, args []string,
 	describe func(cfgPath string, j *rotation.Journal) ([]string, error), do func(*rotation.Runner, *rotation.Journal) error) (err error) {
-	s, cfgPath, err := begin(ctx, m)
+	s, err := begin(ctx, m)
 	if err != nil {
 		return err
 	}
-	defer s.end(&err)
-	j, err := rotation.Store{Root: s.root}.Pick(firstArg(args))
+	defer s.End(&err)
+	cfgPath := s.ConfigPath
+	j, err := rotation.Store{Root: s.Root}.Pick(firstArg(args))
 	if err != nil {
 		return errorf("'keycycle rotate status' lists the rotations", "%v", err)
 	}

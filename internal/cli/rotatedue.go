@@ -63,11 +63,12 @@ func runRotateDue(ctx context.Context, opts *rotateDueOptions, out, progress io.
 	if opts.maxParallel < 1 {
 		return errorf("pass --max-parallel 1 or more", "--max-parallel %d: at least one host must rotate at a time", opts.maxParallel)
 	}
-	s, cfgPath, err := begin(ctx, &opts.mutateFlags)
+	s, err := begin(ctx, &opts.mutateFlags)
 	if err != nil {
 		return err
 	}
-	defer s.end(&err)
+	defer s.End(&err)
+	cfgPath := s.ConfigPath
 	now := time.Now().UTC()
 	keys, err := rotation.DueKeys(cfgPath, now, opts.dueSoon)
 	if err != nil {
@@ -75,7 +76,7 @@ func runRotateDue(ctx context.Context, opts *rotateDueOptions, out, progress io.
 	}
 	base := rotation.Start{Deploy: opts.deploy, Remote: opts.remote, Exclude: opts.exclude}
 	for _, k := range keys {
-		k.Prepare(rotation.Store{Root: s.root}, cfgPath, base, opts.dryRun)
+		k.Prepare(rotation.Store{Root: s.Root}, cfgPath, base, opts.dryRun)
 	}
 	if !s.DryRun() {
 		r, err := newRotationRunner(s, cfgPath, &rotation.LockedWriter{W: progress})

@@ -16,6 +16,7 @@ import (
 
 	"github.com/keycycle/keycycle/internal/change"
 	"github.com/keycycle/keycycle/internal/configedit"
+	"github.com/keycycle/keycycle/internal/ops"
 	"github.com/keycycle/keycycle/internal/policy"
 	"github.com/keycycle/keycycle/internal/secret"
 	"github.com/keycycle/keycycle/internal/secret/keypath"
@@ -191,7 +192,7 @@ func secretChange(ctx context.Context, m *mutateFlags, out io.Writer, verb strin
 	if err != nil {
 		return err
 	}
-	defer s.end(&err)
+	defer s.End(&err)
 	r, err := secretRepo(ed.Config().Path, m.stderr)
 	if err != nil {
 		return err
@@ -214,7 +215,7 @@ func secretChange(ctx context.Context, m *mutateFlags, out io.Writer, verb strin
 		return secretError(err)
 	}
 	subject := "keycycle: secret " + verb + " " + refList(b)
-	if err := finishChange(ctx, out, s, subject, ed.Diff(), req, nil); err != nil {
+	if _, err := s.Change(ctx, ops.Change{Subject: subject, Diff: ed.Diff(), Request: req}); err != nil {
 		return err
 	}
 	if m.format == "text" {

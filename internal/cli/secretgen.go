@@ -15,6 +15,7 @@ import (
 	"github.com/keycycle/keycycle/internal/audit"
 	"github.com/keycycle/keycycle/internal/change"
 	"github.com/keycycle/keycycle/internal/configedit"
+	"github.com/keycycle/keycycle/internal/ops"
 	"github.com/keycycle/keycycle/internal/policy"
 	"github.com/keycycle/keycycle/internal/repo"
 	"github.com/keycycle/keycycle/internal/secret"
@@ -252,7 +253,7 @@ func (opts *secretGenerateOptions) registerKey(ed *configedit.Editor, req *chang
 	if err := ed.AddKey(opts.keyGroup, opts.addKey, recipient); err != nil {
 		return withHint(err, "add the key by hand, or pick another --key-group")
 	}
-	return addKeyRecords(req, []policy.Key{{Name: opts.addKey, Recipient: recipient, Kind: policy.KindUser,
+	return ops.RecordKeys(req, []policy.Key{{Name: opts.addKey, Recipient: recipient, Kind: policy.KindUser,
 		Origin: policy.OriginGenerated}}, nil)
 }
 

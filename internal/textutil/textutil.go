@@ -35,6 +35,9 @@ type HintError struct {
 	Msg string
 	// What is the hint: the command or flag that helps.
 	What string
+	// Findings marks an error of a command that ran and found problems
+	// (exit 1), not one that could not run (exit 2).
+	Findings bool
 }
 
 func (e *HintError) Error() string { return e.Msg }
@@ -45,6 +48,18 @@ func (e *HintError) Hint() string { return e.What }
 // Hintf makes a *HintError with hint and a formatted message.
 func Hintf(hint, format string, args ...any) error {
 	return &HintError{Msg: fmt.Sprintf(format, args...), What: hint}
+}
+
+// Findingsf makes a *HintError of a command that ran and found problems:
+// the CLI exits 1 for it, not 2.
+func Findingsf(hint, format string, args ...any) error {
+	return &HintError{Msg: fmt.Sprintf(format, args...), What: hint, Findings: true}
+}
+
+// IsFindings reports whether err's chain holds an error marked Findings.
+func IsFindings(err error) bool {
+	var he *HintError
+	return errors.As(err, &he) && he.Findings
 }
 
 // WithHint wraps err (nil stays nil) so that it carries hint, unless an
