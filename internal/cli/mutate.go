@@ -29,7 +29,7 @@ func writeChangeText(out io.Writer, dryRun bool, diff string, plan *change.Plan,
 	}
 	var exposed []change.FileResult
 	for _, f := range plan.Files {
-		fmt.Fprintf(out, "%s: %s%s\n", f.Rel, f.Action, describeChange(rekeyOutcome{
+		fmt.Fprintf(out, "%s: %s%s\n", f.Rel, f.Action, describeChange(ops.FileOutcome{
 			Added: n.label(f.Added), Removed: n.label(f.Removed), DataKeyRotate: f.DataKeyRotated}))
 		if f.Readable != nil {
 			exposed = append(exposed, f)

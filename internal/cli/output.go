@@ -11,6 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/keycycle/keycycle/internal/inventory"
+	"github.com/keycycle/keycycle/internal/ops"
 )
 
 // names maps key values to anchor names for messages.
@@ -106,8 +107,8 @@ func (p *progress) done() {
 	}
 }
 
-// writeRekeyReport prints the outcomes and returns how many failed.
-func writeRekeyReport(out io.Writer, format string, outcomes []rekeyOutcome, dryRun bool) int {
+// writeRekeyReport prints the outcomes.
+func writeRekeyReport(out io.Writer, format string, outcomes []ops.FileOutcome, dryRun bool) {
 	failed, changed := 0, 0
 	for _, o := range outcomes {
 		switch o.Status {
@@ -121,11 +122,11 @@ func writeRekeyReport(out io.Writer, format string, outcomes []rekeyOutcome, dry
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(struct {
-			Schema string         `json:"schema"`
-			DryRun bool           `json:"dry_run"`
-			Files  []rekeyOutcome `json:"files"`
+			Schema string            `json:"schema"`
+			DryRun bool              `json:"dry_run"`
+			Files  []ops.FileOutcome `json:"files"`
 		}{"keycycle.rekey/v1", dryRun, outcomes})
-		return failed
+		return
 	}
 	for _, o := range outcomes {
 		if o.Status == "unchanged" {
@@ -138,10 +139,9 @@ func writeRekeyReport(out io.Writer, format string, outcomes []rekeyOutcome, dry
 		verb = "would be rekeyed (dry run: nothing written)"
 	}
 	fmt.Fprintf(out, "%d of %d files %s, %d failed\n", changed, len(outcomes), verb, failed)
-	return failed
 }
 
-func describeChange(o rekeyOutcome) string {
+func describeChange(o ops.FileOutcome) string {
 	var parts []string
 	for _, a := range o.Added {
 		parts = append(parts, "+"+a)
