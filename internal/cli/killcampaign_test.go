@@ -122,8 +122,12 @@ type campaignCommand struct {
 	name    string
 	args    []string
 	setup   func(t *testing.T, r *campaignRepo, dir string)
-	revoked string
+	revoked string   // "" when the command revokes nothing
 	gone    []string // files the command deletes
+	// after holds the plaintext of each file the command edits: after a
+	// kill such a file opens to its old values or its new ones, whole,
+	// and after the re-run to its new ones.
+	after map[string]string
 }
 
 func campaignCommands() []campaignCommand {
@@ -140,12 +144,27 @@ func campaignCommands() []campaignCommand {
 		}},
 		{name: "host remove", args: []string{"host", "remove", "h1"}, revoked: "h1", gone: []string{"sops/h1.yaml"}},
 		{name: "user remove", args: []string{"user", "remove", "u1"}, revoked: "u1"},
+		{name: "secret set", args: []string{"secret", "set", "{dir}/sops/h2.yaml", "db/password", "--from-file", "{dir}/.home/value"},
+			setup: func(t *testing.T, r *campaignRepo, dir string) {
+				r.write(t, ".home/value", []byte("the-new-password\n"))
+			}},
 	}
 }
 
-// TestChangeKillCampaign kills rekey, host remove and user remove with
-// SIGKILL at every failpoint of the change pipeline and at random
-// moments. After each kill every file must still open with the admin
+// campaignAfter fills in what the commands that edit values leave: the
+// plaintext their files end with.
+func campaignAfter(c *campaignCommand, r *campaignRepo) {
+	if c.name == "secret set" {
+		old := r.plain["sops/h2.yaml"]
+		i := strings.Index(old, "password: ") + len("password: ")
+		j := i + strings.Index(old[i:], "\n")
+		c.after = map[string]string{"sops/h2.yaml": old[:i] + "the-new-password" + old[j:]}
+	}
+}
+
+// TestChangeKillCampaign kills rekey, host remove, user remove and
+// secret set with SIGKILL at every failpoint of the change pipeline and
+// at random moments. After each kill every file must still open with the admin
 // key to its original values; running the same command again must
 // converge (exit 0, check clean, the revoked key opening nothing); and
 // the audit log must record every file the change touched.
@@ -165,6 +184,7 @@ func TestChangeKillCampaign(t *testing.T) {
 	for _, c := range campaignCommands() {
 		t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) {
 			tmpl := &campaignRepo{dir: base.copyTo(t), ids: base.ids, plain: base.plain}
+			campaignAfter(&c, tmpl)
 			if c.setup != nil {
 				c.setup(t, tmpl, tmpl.dir)
 			}
@@ -207,7 +227,11 @@ func buildFailpointBinary(t *testing.T) string {
 // SIGKILL after killAt (0: neither, and it must succeed).
 func runCampaign(t *testing.T, bin, dir string, args []string, fp string, killAt time.Duration) {
 	t.Helper()
-	cmd := exec.Command(bin, append(args, "--repo", dir)...)
+	var argv []string
+	for _, a := range args {
+		argv = append(argv, strings.ReplaceAll(a, "{dir}", dir))
+	}
+	cmd := exec.Command(bin, append(argv, "--repo", dir)...)
 	cmd.Env = append(os.Environ(), "SOPS_AGE_KEY_FILE="+filepath.Join(dir, "admin.key"), "HOME="+dir+"/.home", "KEYCYCLE_ACTOR=t@campaign")
 	if fp != "" {
 		cmd.Env = append(cmd.Env, "KEYCYCLE_FAILPOINT="+fp)
@@ -256,6 +280,9 @@ func checkAfterKill(t *testing.T, tmpl *campaignRepo, dir string, c campaignComm
 			t.Fatalf("%s: %s: %v", what, rel, err)
 		}
 		got, err := sopsfile.Decrypt(rel, data, admin)
+		if next, ok := c.after[rel]; ok && err == nil && string(got) == next {
+			continue
+		}
 		if err != nil || string(got) != want {
 			t.Fatalf("%s: %s no longer opens to its values: %v\n%s", what, rel, err, got)
 		}
@@ -276,8 +303,17 @@ func checkAfterKill(t *testing.T, tmpl *campaignRepo, dir string, c campaignComm
 		t.Fatalf("%s: after the re-run, check: %v\n%s", what, err, out)
 	}
 	changed := changedFiles(t, tmpl, dir)
-	revoked := tmpl.ids[c.revoked].String()
+	for rel, want := range c.after {
+		data, _ := os.ReadFile(filepath.Join(dir, rel))
+		if got, err := sopsfile.Decrypt(rel, data, admin); err != nil || string(got) != want {
+			t.Fatalf("%s: after the re-run %s does not hold the new values: %v\n%s", what, rel, err, got)
+		}
+	}
 	for _, rel := range changed {
+		if c.revoked == "" {
+			break
+		}
+		revoked := tmpl.ids[c.revoked].String()
 		data, err := os.ReadFile(filepath.Join(dir, rel))
 		if err != nil {
 			continue
@@ -301,7 +337,11 @@ func checkAfterKill(t *testing.T, tmpl *campaignRepo, dir string, c campaignComm
 		cmd := exec.Command(filepath.Join(sopsDir, "sops"), "decrypt", filepath.Join(dir, rel))
 		cmd.Env = append(os.Environ(), "SOPS_AGE_KEY_FILE="+filepath.Join(dir, "admin.key"))
 		out, err := cmd.Output()
-		if err != nil || string(out) != tmpl.plain[rel] {
+		want, ok := c.after[rel]
+		if !ok {
+			want = tmpl.plain[rel]
+		}
+		if err != nil || string(out) != want {
 			t.Fatalf("%s: sops decrypt %s: %v\n%s", what, rel, err, out)
 		}
 	}
