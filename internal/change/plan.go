@@ -184,9 +184,31 @@ func (p *Plan) exposed(f *repo.File) []string {
 func unreadable(rel string, err error) error {
 	switch {
 	case errors.Is(err, repo.ErrNoMetadata):
-		return fmt.Errorf("a creation rule governs it but it carries no sops metadata (empty, junk or never encrypted): restore it from the VCS history, or encrypt it with 'sops encrypt -i %s'", rel)
+		return notSops{rel}
 	case errors.Is(err, repo.ErrDamaged):
 		return fmt.Errorf("%w; restore it from the VCS history ('git checkout -- %s')", err, rel)
 	}
 	return err
+}
+
+// notSops is a file a rule governs that carries no sops metadata; it is
+// repo.ErrNoMetadata to errors.Is.
+type notSops struct{ rel string }
+
+func (e notSops) Error() string {
+	return fmt.Sprintf("a creation rule governs it but it carries no sops metadata (empty, junk or never encrypted): restore it from the VCS history, or encrypt it with 'sops encrypt -i %s'", e.rel)
+}
+
+func (e notSops) Unwrap() error { return repo.ErrNoMetadata }
+
+// Unreadable reports whether every file a change could not be prepared
+// for failed because it is no sops file or its sops data is damaged, not
+// because no key opened it.
+func (e *Error) Unreadable() bool {
+	for _, f := range e.Files {
+		if !errors.Is(f, repo.ErrNoMetadata) && !errors.Is(f, repo.ErrDamaged) {
+			return false
+		}
+	}
+	return len(e.Files) > 0
 }

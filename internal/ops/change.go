@@ -122,6 +122,10 @@ func PlanError(err error) error {
 	case errors.As(err, &ue):
 		return textutil.Hintf("delete those files, or move each under a creation rule outside dot-folders and give it a new data key ('sops rotate -i FILE'), then run the command again", "%v", err)
 	}
+	var fe *change.Error
+	if errors.As(err, &fe) && fe.Unreadable() {
+		return textutil.Findingsf("encrypt or restore each file named (its message says how), or leave it out with --exclude FILE; nothing was written", "%s", err.Error())
+	}
 	return textutil.Findingsf("set SOPS_AGE_KEY_FILE to a key that opens those files; nothing was written", "%s", err.Error())
 }
 

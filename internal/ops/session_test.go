@@ -205,3 +205,30 @@ func TestPlanErrorExitsWithFindings(t *testing.T) {
 		t.Errorf("PlanError of an unopenable file = %v (findings %v), want findings with a hint", err, textutil.IsFindings(err))
 	}
 }
+
+// A file a rule governs that is no sops file stops a change with a hint
+// that names what to do about it (not a key to find), and --exclude
+// leaves it out.
+func TestChangeRefusesAPlaintextFileWithItsRemedy(t *testing.T) {
+	l := demoRepo(t)
+	ctx := context.Background()
+	for _, exclude := range [][]string{nil, {"sops/todo.yaml"}} {
+		s, err := Begin(ctx, Options{Repo: l.Dir, DryRun: true, Exclude: exclude, Command: "keycycle test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ed, err := s.Editor()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.Change(ctx, Change{Subject: "test", Request: s.Request(ed)})
+		s.End(&err)
+		switch {
+		case exclude != nil && err != nil:
+			t.Errorf("with --exclude sops/todo.yaml: %v", err)
+		case exclude == nil && (err == nil || !textutil.IsFindings(err) || !strings.Contains(textutil.HintOf(err), "--exclude") ||
+			!strings.Contains(err.Error(), "sops/todo.yaml")):
+			t.Errorf("a plaintext sops/todo.yaml: %v (hint %q), want findings naming it with an --exclude hint", err, textutil.HintOf(err))
+		}
+	}
+}
