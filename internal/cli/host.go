@@ -2,22 +2,12 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"regexp"
 
-	"filippo.io/age"
 	"github.com/spf13/cobra"
 
-	"github.com/keycycle/keycycle/internal/change"
-	"github.com/keycycle/keycycle/internal/configedit"
 	"github.com/keycycle/keycycle/internal/ops"
-	"github.com/keycycle/keycycle/internal/policy"
 	"github.com/keycycle/keycycle/internal/rotation/hostkey"
-	"github.com/keycycle/keycycle/internal/sopsconfig"
 )
 
 func newHostCmd(e *env) *cobra.Command {
@@ -48,13 +38,7 @@ On the host itself:
 
 type hostAddOptions struct {
 	mutateFlags
-	key      hostKeySource
-	userKey  string
-	dir      string
-	noShare  bool
-	pol      policy.HostEdit
-	noPolicy bool
-	deploy   deployFlags
+	req ops.HostAddRequest
 }
 
 func newHostAddCmd(e *env) *cobra.Command {
@@ -92,146 +76,35 @@ so the host can decrypt on its first boot.`,
 		},
 	}
 	opts.register(cmd, e)
+	r := &opts.req
 	f := cmd.Flags()
-	opts.key.register(cmd, "")
-	f.StringVar(&opts.userKey, "user-key", "", "also make a user age key USER_NAME stored in the host's file")
-	f.StringVar(&opts.dir, "dir", "sops", "folder of the secrets files, relative to the repository")
-	f.BoolVar(&opts.noShare, "no-shared", false, "do not add the host to the shared rules")
-	f.StringVar(&opts.pol.Role, "role", "", "the host's role, written to keycycle.yaml's hosts:")
-	f.StringVar(&opts.pol.SSH, "ssh", "", "the host's ssh target (user@addr), written to keycycle.yaml's hosts:")
-	f.BoolVar(&opts.noPolicy, "no-policy", false, "leave keycycle.yaml as it is")
-	opts.deploy.register(cmd)
+	keySourceFlags(cmd, &r.Key, "")
+	f.StringVar(&r.UserKey, "user-key", "", "also make a user age key USER_NAME stored in the host's file")
+	f.StringVar(&r.Dir, "dir", "sops", "folder of the secrets files, relative to the repository")
+	f.BoolVar(&r.NoShared, "no-shared", false, "do not add the host to the shared rules")
+	f.StringVar(&r.Policy.Role, "role", "", "the host's role, written to keycycle.yaml's hosts:")
+	f.StringVar(&r.Policy.SSH, "ssh", "", "the host's ssh target (user@addr), written to keycycle.yaml's hosts:")
+	f.BoolVar(&r.NoPolicy, "no-policy", false, "leave keycycle.yaml as it is")
+	deployFlags(cmd, &r.Deploy)
 	return cmd
 }
 
-func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args []string) (err error) {
-	name := args[0]
-	if err := sopsconfig.CheckHostName(name); err != nil {
-		return err
+func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args []string) error {
+	opts.req.Name = args[0]
+	res, err := ops.HostAdd(ctx, opts.options(), opts.req)
+	if res != nil {
+		writeDeployed(out, &opts.mutateFlags, res.Deployed)
 	}
-	if err := opts.key.check("host add"); err != nil {
-		return err
-	}
-	opts.key.comment = "root@" + name
-	if opts.userKey != "" {
-		if err := sopsconfig.CheckUserName(opts.userKey); err != nil {
-			return err
-		}
-	}
-	ed, s, err := openEditor(ctx, &opts.mutateFlags)
-	if err != nil {
-		return err
-	}
-	defer s.End(&err)
-	cfgPath := ed.Config().Path
-	hk, err := opts.key.resolve(ctx)
-	if err != nil {
-		return err
-	}
-	recipient := hk.Recipient
-	l := sopsconfig.Layout{Config: ed.Config(), Dir: opts.dir}
-	if err := l.Config.CheckFree(name, recipient); err != nil {
-		return err
-	}
-	req := change.Request{ConfigPath: cfgPath, OldConfig: ed.Bytes(), Exclude: opts.exclude}
-	plain := []byte("{}\n")
-	members := []string{name}
-	records := hostRecords(name, recipient, opts.key.age != "")
-	if opts.userKey != "" {
-		id, err := age.GenerateX25519Identity()
-		if err != nil {
-			return err
-		}
-		uname := opts.userKey + "_" + name
-		if err := l.Config.CheckFree(uname, id.Recipient().String()); err != nil {
-			return err
-		}
-		if err := ed.AddKey("users", uname, id.Recipient().String()); err != nil {
-			return withHint(err, "make this edit by hand, then run 'keycycle rekey'")
-		}
-		members = append([]string{uname}, members...)
-		records = append(records, policy.Key{Name: uname, Recipient: id.Recipient().String(),
-			Kind: policy.KindUser, Owner: name, Origin: policy.OriginGenerated})
-		plain = []byte(fmt.Sprintf("keys:\n    age: %s\n", id))
-	}
-	if err := addHostEdits(ed, l, name, recipient, members, opts.noShare); err != nil {
-		return err
-	}
-	req.NewConfig = ed.Bytes()
-	req.Identities = s.Identities()
-	req.Create = []change.NewFile{{Rel: l.HostFile(name), Plaintext: plain}}
-	if err := ops.RecordKeys(&req, records, nil); err != nil {
-		return err
-	}
-	if !opts.noPolicy {
-		if err := ops.UpdateHosts(&req, name, true, opts.pol); err != nil {
-			return err
-		}
-	}
-	if opts.userKey != "" {
-		if _, err := os.Stat(filepath.Join(filepath.Dir(cfgPath), l.HostFile(name))); err == nil {
-			return errorf("add the user key by hand with 'sops edit', or remove the file first",
-				"%s already exists: --user-key only creates a new host file", l.HostFile(name))
-		}
-	}
-	// A new SSH host key is written before the repository changes (and
-	// refuses to overwrite): the repository never names a key that is lost.
-	_, err = s.Change(ctx, ops.Change{Subject: "keycycle: host add " + name, Diff: ed.Diff(), Request: req, Before: func() error {
-		if hk.Private == nil {
-			return nil
-		}
-		if err := hk.WriteExtraFiles(opts.key.newSSHKey, opts.key.persist); err != nil {
-			return err
-		}
-		fmt.Fprintln(out, hostkey.ExtraFilesNote(opts.key.newSSHKey, opts.key.persist))
-		return nil
-	}})
-	if err != nil {
-		return err
-	}
-	return deployAfter(ctx, out, &opts.mutateFlags, &opts.deploy, req)
+	return err
 }
 
-// addHostEdits adds the host's key, its per-host rule and its aliases in
-// the shared rules.
-func addHostEdits(ed *configedit.Editor, l sopsconfig.Layout, name, recipient string, members []string, noShare bool) error {
-	admins := l.Admins()
-	shared := l.SharedRules()
-	if err := ed.AddKey("hosts", name, recipient); err != nil {
-		return withHint(err, "make this edit by hand, then run 'keycycle rekey'")
-	}
-	if !noShare {
-		// Before AddRule, so that the rule indexes still hold.
-		for _, i := range shared {
-			for _, m := range members {
-				if err := ed.AddAlias(i, m); err != nil && !errors.Is(err, configedit.ErrAlreadyPresent) {
-					return withHint(err, "make this edit by hand, then run 'keycycle rekey'")
-				}
-			}
-		}
-	}
-	if err := ed.AddRule(regexp.QuoteMeta(l.HostFile(name))+"$", append(admins, members...)); err != nil {
-		return withHint(err, "make this edit by hand, then run 'keycycle rekey'")
-	}
-	return nil
-}
-
-// hostRecords is the keys.yaml entry of a new host.
-func hostRecords(name, recipient string, imported bool) []policy.Key {
-	origin := policy.OriginSSHHostKey
-	if imported {
-		origin = policy.OriginImported
-	}
-	return []policy.Key{{Name: name, Recipient: recipient, Kind: policy.KindHost, Owner: name, Origin: origin}}
-}
-
-// register adds the flags that give a host's key (one of them is
+// keySourceFlags adds the flags that give a host's key (one of them is
 // needed); what is "" or "new " (host set-key).
-func (k *hostKeySource) register(cmd *cobra.Command, what string) {
+func keySourceFlags(cmd *cobra.Command, k *hostkey.Source, what string) {
 	f := cmd.Flags()
-	f.StringVar(&k.age, "age", "", "the host's "+what+"age recipient")
-	f.StringVar(&k.sshPubkey, "ssh-pubkey", "", "the host's "+what+"SSH public key file")
-	f.StringVar(&k.keyscan, "ssh-keyscan", "", "ask the host for its "+what+"key with ssh-keyscan")
-	f.StringVar(&k.newSSHKey, "new-ssh-key", "", "generate the host's "+what+"SSH key pair into this folder")
-	f.BoolVar(&k.persist, "persist", false, "with --new-ssh-key: under persist/etc/ssh (impermanence)")
+	f.StringVar(&k.Age, "age", "", "the host's "+what+"age recipient")
+	f.StringVar(&k.SSHPubkey, "ssh-pubkey", "", "the host's "+what+"SSH public key file")
+	f.StringVar(&k.Keyscan, "ssh-keyscan", "", "ask the host for its "+what+"key with ssh-keyscan")
+	f.StringVar(&k.NewSSHKey, "new-ssh-key", "", "generate the host's "+what+"SSH key pair into this folder")
+	f.BoolVar(&k.Persist, "persist", false, "with --new-ssh-key: under persist/etc/ssh (impermanence)")
 }

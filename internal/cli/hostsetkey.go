@@ -2,25 +2,16 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
-	"github.com/keycycle/keycycle/internal/change"
 	"github.com/keycycle/keycycle/internal/ops"
-	"github.com/keycycle/keycycle/internal/policy"
-	"github.com/keycycle/keycycle/internal/rotation"
-	"github.com/keycycle/keycycle/internal/rotation/hostkey"
-	"github.com/keycycle/keycycle/internal/sopsconfig"
-	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 type hostSetKeyOptions struct {
 	mutateFlags
-	key    hostKeySource
-	deploy deployFlags
+	req ops.HostSetKeyRequest
 }
 
 func newHostSetKeyCmd(e *env) *cobra.Command {
@@ -59,83 +50,13 @@ start NAME' keeps the host able to decrypt at every step.`,
 		},
 	}
 	opts.register(cmd, e)
-	opts.key.register(cmd, "new ")
-	opts.deploy.register(cmd)
+	keySourceFlags(cmd, &opts.req.Key, "new ")
+	deployFlags(cmd, &opts.req.Deploy)
 	return cmd
 }
 
-func runHostSetKey(ctx context.Context, opts *hostSetKeyOptions, out io.Writer, args []string) (err error) {
-	name := args[0]
-	if err := sopsconfig.CheckHostName(name); err != nil {
-		return err
-	}
-	if err := opts.key.check("host set-key"); err != nil {
-		return err
-	}
-	opts.key.comment = "root@" + name
-	ed, s, err := openEditor(ctx, &opts.mutateFlags)
-	if err != nil {
-		return err
-	}
-	defer s.End(&err)
-	cfgPath := ed.Config().Path
-	a, err := setKeyAnchor(ed.Config(), filepath.Dir(cfgPath), name)
-	if err != nil {
-		return err
-	}
-	hk, err := opts.key.resolve(ctx)
-	if err != nil {
-		return err
-	}
-	if hk.Recipient == a.Value {
-		return errorf("to give its files new data keys anyway: 'keycycle rekey --rotate-data-key'",
-			"%s is &%s's key already (.sops.yaml line %d)", hk.Recipient, name, a.Pos.Line)
-	}
-	if b, ok := ed.Config().AnchorByValue(hk.Recipient); ok {
-		return errorf("one key, one name: remove &"+b.Name+" first if the key moved",
-			"that key is already registered as &%s (line %d)", b.Name, b.Pos.Line)
-	}
-	old := ed.Bytes()
-	if err := ed.SetValue(name, hk.Recipient); err != nil {
-		return withHint(err, "replace the value of &"+name+" by hand, then run 'keycycle rekey --rotate-data-key'")
-	}
-	req := change.Request{ConfigPath: cfgPath, OldConfig: old, NewConfig: ed.Bytes(),
-		Exclude: opts.exclude, Identities: s.Identities(), RotateFor: []string{a.Value}}
-	rec := hostRecords(name, hk.Recipient, opts.key.age != "")[0]
-	if err := ops.RecordReplaced(&req, a.Value, rec); err != nil {
-		return err
-	}
-	_, err = s.Change(ctx, ops.Change{Subject: "keycycle: host set-key " + name, Diff: ed.Diff(), Request: req, Before: func() error {
-		if hk.Private == nil {
-			return nil
-		}
-		if err := hk.WriteExtraFiles(opts.key.newSSHKey, opts.key.persist); err != nil {
-			return err
-		}
-		fmt.Fprintln(out, hostkey.ExtraFilesNote(opts.key.newSSHKey, opts.key.persist))
-		return nil
-	}})
-	if err != nil {
-		return err
-	}
-	derr := deployAfter(ctx, out, &opts.mutateFlags, &opts.deploy, req)
-	regenerateHint(out, &opts.mutateFlags, name)
-	return derr
-}
-
-// setKeyAnchor returns the anchor &name, which must be a host's key.
-func setKeyAnchor(cfg *sopsconfig.Config, root, name string) (sopsconfig.Anchor, error) {
-	a, ok := cfg.AnchorByName(name)
-	if !ok {
-		return a, errorf("register a new host with 'keycycle host add "+name+" …'", "no key &%s in .sops.yaml", name)
-	}
-	pol, err := policy.Load(root)
-	if err != nil {
-		return a, err
-	}
-	if kind, _ := rotation.KeyKind(cfg, pol, a); kind != policy.KindHost {
-		return a, errorf("replace it with 'keycycle user add' and 'keycycle user remove', or 'keycycle rotate start "+name+"'",
-			"&%s is a%s %s key, not a host's", name, textutil.Article(string(kind)), kind)
-	}
-	return a, nil
+func runHostSetKey(ctx context.Context, opts *hostSetKeyOptions, out io.Writer, args []string) error {
+	opts.req.Name = args[0]
+	res, err := ops.HostSetKey(ctx, opts.options(), opts.req)
+	return writeRevoked(out, &opts.mutateFlags, args[0], res, err)
 }
