@@ -1,27 +1,23 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
+	"strconv"
 	"strings"
+
+	"github.com/keycycle/keycycle/internal/audit"
+	"github.com/keycycle/keycycle/internal/sopsfile"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/keycycle/keycycle/internal/change"
-	"github.com/keycycle/keycycle/internal/configedit"
 	"github.com/keycycle/keycycle/internal/ops"
-	"github.com/keycycle/keycycle/internal/policy"
 	"github.com/keycycle/keycycle/internal/secret"
-	"github.com/keycycle/keycycle/internal/secret/keypath"
-	"github.com/keycycle/keycycle/internal/sopsfile"
-	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 func newSecretCmd(e *env) *cobra.Command {
@@ -52,21 +48,9 @@ See docs/secrets.md.`,
 	return cmd
 }
 
-// maxValueSize bounds a value read from stdin or a file.
-const maxValueSize = 1 << 20
-
-type secretSetOptions struct {
-	mutateFlags
-	fromFile string
-	raw      bool
-	generate bool
-	kind     string
-	stdin    io.Reader
-}
-
 func newSecretSetCmd(e *env) *cobra.Command {
-	opts := &secretSetOptions{stdin: e.stdin}
-	cmd := &cobra.Command{
+	q := ops.SecretSetRequest{Value: secret.ValueSource{Stdin: e.stdin}}
+	cmd := secretOpCmd(e, &mutateFlags{}, &cobra.Command{
 		Use:   "set FILE PATH",
 		Short: "Set a secret's value from stdin, a file or a generator, encrypted in memory",
 		Long: `Set reads the value from stdin (or --from-file F) and sets PATH in FILE to it,
@@ -78,227 +62,87 @@ generator keycycle.yaml declares for PATH (or --kind), replacing any value:
 		Example: `  printf %s "$PASSWORD" | keycycle secret set sops/shared.yaml passwords/borg
   keycycle secret set sops/malphas.yaml keys/ssh/borg --from-file ~/borg_key --raw`,
 		Args: argsHint(cobra.ExactArgs(2)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSecretSet(cmd.Context(), opts, e.stdout, args)
-		},
-	}
-	opts.register(cmd, e)
-	cmd.Flags().StringVar(&opts.fromFile, "from-file", "", "read the value from this file instead of stdin")
-	cmd.Flags().BoolVar(&opts.raw, "raw", false, "keep a final newline")
-	cmd.Flags().BoolVar(&opts.generate, "generate", false, "make the value with PATH's generator (keycycle.yaml) instead of reading it")
-	cmd.Flags().StringVar(&opts.kind, "kind", "", "with --generate: the generator kind")
+	}, func(ctx context.Context, o ops.Options, args []string) (*ops.SecretResult, error) {
+		q.File, q.Path, q.Value.Prompt = args[0], args[1], noEchoPrompt(e, args[1])
+		return ops.SecretSet(ctx, o, q)
+	}, nil)
+	f := cmd.Flags()
+	f.StringVar(&q.Value.FromFile, "from-file", "", "read the value from this file instead of stdin")
+	f.BoolVar(&q.Value.Raw, "raw", false, "keep a final newline")
+	f.BoolVar(&q.Generate, "generate", false, "make the value with PATH's generator (keycycle.yaml) instead of reading it")
+	f.StringVar(&q.Kind, "kind", "", "with --generate: the generator kind")
 	return cmd
 }
 
-func runSecretSet(ctx context.Context, opts *secretSetOptions, out io.Writer, args []string) (err error) {
-	if opts.generate {
-		if opts.fromFile != "" || opts.raw {
-			return errorf("choose one source of the value", "--generate takes no --from-file or --raw")
-		}
-		return runSecretGenerate(ctx, &secretGenerateOptions{mutateFlags: opts.mutateFlags, kind: opts.kind, force: true}, out, args)
-	}
-	if opts.kind != "" {
-		return errorf("add --generate to make the value with that kind", "--kind is for --generate")
-	}
-	value, err := readValue(opts.stdin, opts.stderr, opts.fromFile, opts.raw, args[1])
-	if err != nil {
-		return err
-	}
-	return secretChange(ctx, &opts.mutateFlags, out, "set", func(st *secretStep) error {
-		rel, path, err := fileAndPath(st.r, args[0], args[1])
-		if err != nil {
-			return err
-		}
-		return st.b.Set(rel, path, value, "set")
-	})
-}
-
-// readValue reads a value from --from-file or stdin, bounded. From a
-// terminal it reads one line without echo, so the value never shows.
-func readValue(stdin io.Reader, stderr io.Writer, fromFile string, raw bool, path string) (string, error) {
-	src := stdin
-	if f, ok := stdin.(*os.File); ok && fromFile == "" && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprintf(stderr, "value of %s (not shown): ", path)
-		line, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(stderr)
-		if err != nil {
-			return "", err
-		}
-		src = bytes.NewReader(line)
-	}
-	if fromFile != "" {
-		f, err := os.Open(fromFile)
-		if err != nil {
-			return "", errorf("check the path given to --from-file", "cannot read %s: %s", fromFile, textutil.ErrReason(err))
-		}
-		defer f.Close()
-		src = f
-	}
-	data, err := io.ReadAll(io.LimitReader(src, maxValueSize+1))
-	if err != nil {
-		return "", err
-	}
-	if len(data) > maxValueSize {
-		return "", errorf("keep a secret under 1 MiB", "the value is longer than %d bytes", maxValueSize)
-	}
-	v := string(data)
-	if !raw {
-		v = strings.TrimSuffix(strings.TrimSuffix(v, "\n"), "\r")
-	}
-	if v == "" {
-		return "", errorf("pipe the value in (printf %s \"$VALUE\" | keycycle secret set …) or use --from-file", "the value is empty")
-	}
-	return v, nil
-}
-
-// fileAndPath checks the FILE and PATH arguments.
-func fileAndPath(r *secret.Repo, file, path string) (string, string, error) {
-	rel, err := r.Rel(file)
-	if err != nil {
-		return "", "", errorf("name a file inside the repository, e.g. sops/shared.yaml", "%v", err)
-	}
-	if _, err := keypath.Parse(path); err != nil {
-		return "", "", errorf("write the path as sops-nix does: keys joined with '/', e.g. passwords/borg", "%v", err)
-	}
-	return rel, path, nil
-}
-
-// secretRepo is the secret domain's view of the repository at root.
-func secretRepo(cfgPath string, stderr io.Writer) (*secret.Repo, error) {
-	root := filepath.Dir(cfgPath)
-	pol, err := policy.Load(root)
-	if err != nil {
-		return nil, err
-	}
-	if pol.ConfigErr != nil {
-		return nil, errorf("'keycycle check' shows what is wrong with keycycle.yaml", "%v", pol.ConfigErr)
-	}
-	return &secret.Repo{Root: root, ConfigPath: cfgPath, Policy: pol.Config, Identities: identities(stderr), Stderr: stderr}, nil
-}
-
-// secretStep is what a secret command fills: the batch of values, the
-// change request (its audit record, public files) and the .sops.yaml
-// editor (a key to register).
-type secretStep struct {
-	r   *secret.Repo
-	b   *secret.Batch
-	req *change.Request
-	ed  *configedit.Editor
-}
-
-// secretChange runs one change of values through the change pipeline.
-func secretChange(ctx context.Context, m *mutateFlags, out io.Writer, verb string, fill func(st *secretStep) error) (err error) {
-	ed, s, err := openEditor(ctx, m)
-	if err != nil {
-		return err
-	}
-	defer s.End(&err)
-	r, err := secretRepo(ed.Config().Path, m.stderr)
-	if err != nil {
-		return err
-	}
-	req := change.Request{ConfigPath: ed.Config().Path, OldConfig: ed.Bytes(),
-		Exclude: m.exclude, Identities: r.Identities, Only: []string{}}
-	b := r.NewBatch()
-	if err := fill(&secretStep{r: r, b: b, req: &req, ed: ed}); err != nil {
-		return secretError(err)
-	}
-	req.NewConfig = ed.Bytes()
-	if b.Empty() {
-		if m.format == "json" {
-			return writeChangeJSON(out, m.dryRun, "", &change.Plan{Files: []change.FileResult{}}, req.Audit)
-		}
-		fmt.Fprintln(out, "nothing to change")
+// noEchoPrompt, when stdin is a terminal, asks on stderr for path's
+// value and reads one line without echo, so that the value never shows.
+func noEchoPrompt(e *env, path string) func() ([]byte, error) {
+	f, ok := e.stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return nil
 	}
-	if err := b.Fill(&req); err != nil {
-		return secretError(err)
+	return func() ([]byte, error) {
+		fmt.Fprintf(e.stderr, "value of %s (not shown): ", path)
+		defer fmt.Fprintln(e.stderr)
+		return term.ReadPassword(int(f.Fd()))
 	}
-	subject := "keycycle: secret " + verb + " " + refList(b)
-	if _, err := s.Change(ctx, ops.Change{Subject: subject, Diff: ed.Diff(), Request: req}); err != nil {
+}
+
+// secretOpCmd completes a changing secret command: run calls its
+// operation, whose result is rendered; after, when given, renders more
+// text. Secrets left to change by hand are findings.
+func secretOpCmd(e *env, m *mutateFlags, cmd *cobra.Command, run func(context.Context, ops.Options, []string) (*ops.SecretResult, error),
+	after func(*ops.SecretResult)) *cobra.Command {
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		res, err := run(c.Context(), m.options(), args)
+		switch {
+		case err != nil:
+			return err
+		case res.Nothing && m.format == "json":
+			err = writeChangeJSON(e.stdout, m.dryRun, "", &change.Plan{Files: []change.FileResult{}}, res.Audit)
+		case res.Nothing:
+			fmt.Fprintln(e.stdout, "nothing to change")
+		case m.format == "text":
+			writeSecretDone(e.stdout, res, m.dryRun)
+		}
+		if after != nil && m.format == "text" {
+			after(res)
+		}
+		if err == nil && res.Left() {
+			return errFindings
+		}
 		return err
 	}
-	if m.format == "text" {
-		writeSecretDone(out, b, m.dryRun)
-	}
-	return nil
+	m.register(cmd, e)
+	return cmd
 }
 
-// secretError gives a domain error its hint.
-func secretError(err error) error {
-	switch {
-	case errors.Is(err, sopsfile.ErrNotFound):
-		return errorf("'keycycle secret list FILE' shows the paths a file holds", "%v", err)
-	case errors.As(err, new(*sopsfile.NoIdentityError)):
-		return withHint(err, "set SOPS_AGE_KEY_FILE to a key that opens the file")
-	}
-	return withHint(err, "nothing was written; 'keycycle secret --help' shows the usage")
-}
-
-func refList(b *secret.Batch) string {
-	var names []string
-	for _, d := range b.Done {
-		if d.Action != "public" {
-			names = append(names, d.File+":"+d.Path)
+// writeSecretDone says what was done to each value ("file" is a public
+// key file's action), or in a dry run what would be.
+func writeSecretDone(out io.Writer, res *ops.SecretResult, dryRun bool) {
+	verbs := map[bool]map[string]string{
+		false: {"set": "set", "generate": "generated", "regenerate": "regenerated", "remove": "removed", "move": "moved",
+			"public": "public key set", "file": "public key written"},
+		true: {"set": "would set", "generate": "would generate", "regenerate": "would regenerate", "remove": "would remove",
+			"move": "would move", "public": "would set the public key", "file": "would write the public key"},
+	}[dryRun]
+	for _, d := range res.Done {
+		ref := d.File + ": " + d.Path
+		switch {
+		case strings.Contains(d.From, ":"):
+			ref = d.From + " -> " + ref
+		case d.From != "":
+			ref = d.File + ": " + d.From + " -> " + d.Path
 		}
+		fmt.Fprintf(out, "%s: %s\n", ref, verbs[d.Action])
 	}
-	if len(names) > 3 {
-		names = append(names[:3], fmt.Sprintf("and %d more", len(names)-3))
+	for _, p := range res.Public {
+		fmt.Fprintf(out, "%s: %s\n", p, verbs["file"])
 	}
-	return strings.Join(names, ", ")
-}
-
-// regenerateHint ends a revocation's text output by naming the command
-// that makes the exposed secrets anew.
-func regenerateHint(out io.Writer, m *mutateFlags, key string) {
-	if m.format != "text" {
-		return
-	}
-	if m.dryRun {
-		fmt.Fprintf(out, "after it: 'keycycle secret regenerate --exposed-by %s' makes anew the exposed secrets that have a generator\n", key)
-		return
-	}
-	fmt.Fprintf(out, "next: 'keycycle secret regenerate --exposed-by %s' makes anew the exposed secrets that have a generator and lists the rest\n", key)
-}
-
-// secretVerbs are an action's words: done, and in a dry run.
-var secretVerbs = map[string][2]string{
-	"set": {"set", "would set"}, "generate": {"generated", "would generate"},
-	"regenerate": {"regenerated", "would regenerate"}, "remove": {"removed", "would remove"},
-	"move": {"moved", "would move"}, "public": {"public key set", "would set the public key"},
-}
-
-func writeSecretDone(out io.Writer, b *secret.Batch, dryRun bool) {
-	for _, d := range b.Done {
-		what := secretVerbs[d.Action][0]
-		if dryRun {
-			what = secretVerbs[d.Action][1]
-		}
-		if strings.Contains(d.From, ":") {
-			fmt.Fprintf(out, "%s -> %s: %s: %s\n", d.From, d.File, d.Path, what)
-		} else if d.From != "" {
-			fmt.Fprintf(out, "%s: %s -> %s: %s\n", d.File, d.From, d.Path, what)
-		} else {
-			fmt.Fprintf(out, "%s: %s: %s\n", d.File, d.Path, what)
-		}
-	}
-	for _, p := range b.Public {
-		if dryRun {
-			fmt.Fprintf(out, "%s: would write the public key\n", p.Rel)
-		} else {
-			fmt.Fprintf(out, "%s: public key written\n", p.Rel)
-		}
-	}
-}
-
-type secretGetOptions struct {
-	repo   string
-	force  bool
-	stderr io.Writer
 }
 
 func newSecretGetCmd(e *env) *cobra.Command {
-	opts := &secretGetOptions{stderr: e.stderr}
+	repo, force := "", false
 	cmd := &cobra.Command{
 		Use:   "get FILE PATH",
 		Short: "Print a secret's value on stdout, for scripts",
@@ -308,55 +152,25 @@ to a terminal unless --force: pipe it where it is needed.`,
 		Example: `  keycycle secret get sops/shared.yaml passwords/borg | borg key import …`,
 		Args:    argsHint(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSecretGet(opts, e.stdout, args)
+			if isTerminal(e.stdout) && !force {
+				return errorf("pipe it (keycycle secret get … | cmd), or pass --force to show it on the screen",
+					"refusing to print a secret value to a terminal")
+			}
+			v, err := ops.SecretGet(ops.SecretGetRequest{Repo: repo, File: args[0], Path: args[1],
+				Warnf: func(format string, a ...any) { warnf(e.stderr, format, a...) }})
+			if err == nil {
+				_, err = io.WriteString(e.stdout, v)
+			}
+			return err
 		},
 	}
-	repoFlag(cmd, &opts.repo)
-	cmd.Flags().BoolVar(&opts.force, "force", false, "print to a terminal too")
+	repoFlag(cmd, &repo)
+	cmd.Flags().BoolVar(&force, "force", false, "print to a terminal too")
 	return cmd
 }
 
-func runSecretGet(opts *secretGetOptions, out io.Writer, args []string) error {
-	if isTerminal(out) && !opts.force {
-		return errorf("pipe it (keycycle secret get … | cmd), or pass --force to show it on the screen",
-			"refusing to print a secret value to a terminal")
-	}
-	cfgPath, err := findConfig(opts.repo)
-	if err != nil {
-		return err
-	}
-	if cfgPath, err = filepath.Abs(cfgPath); err != nil {
-		return err
-	}
-	r, err := secretRepo(cfgPath, opts.stderr)
-	if err != nil {
-		return err
-	}
-	rel, path, err := fileAndPath(r, args[0], args[1])
-	if err != nil {
-		return err
-	}
-	data, err := os.ReadFile(r.Abs(rel))
-	if err != nil {
-		return errorf("'keycycle secret list' shows the files and paths", "cannot read %s: %s", rel, textutil.ErrReason(err))
-	}
-	keys, _ := keypath.Parse(path)
-	v, err := sopsfile.GetValue(r.Abs(rel), data, keys, sopsfile.EditOptions{ConfigPath: cfgPath, Identities: r.Identities})
-	if err != nil {
-		return secretError(err)
-	}
-	_, err = io.WriteString(out, v)
-	return err
-}
-
-type secretListOptions struct {
-	repo    string
-	format  string
-	exclude []string
-}
-
 func newSecretListCmd(e *env) *cobra.Command {
-	opts := &secretListOptions{}
+	q, format := ops.SecretListRequest{}, ""
 	cmd := &cobra.Command{
 		Use:   "list [FILE]",
 		Short: "List secret paths, from the files' metadata (no key needed)",
@@ -365,64 +179,202 @@ secrets file's paths as FILE: PATH. Paths are plaintext in sops files, so no
 key is needed and no value is decrypted.`,
 		Args: argsHint(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSecretList(cmd.Context(), opts, e.stdout, args)
+			q.File = strings.Join(args, "") // the one FILE, or "": every file
+			list, err := ops.SecretList(cmd.Context(), q)
+			if err != nil || format != "json" {
+				for _, f := range list {
+					for _, s := range f.Secrets {
+						if q.File == "" {
+							s = f.File + ": " + s
+						}
+						fmt.Fprintln(e.stdout, s)
+					}
+				}
+				return err
+			}
+			enc := json.NewEncoder(e.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(struct {
+				Schema string               `json:"schema"`
+				Files  []secret.FileSecrets `json:"files"`
+			}{"keycycle.secrets/v1", list})
 		},
 	}
-	repoFlag(cmd, &opts.repo)
-	formatFlag(cmd, &opts.format)
-	cmd.Flags().StringArrayVar(&opts.exclude, "exclude", nil, "glob of files to leave out (repeatable)")
+	repoFlag(cmd, &q.Repo)
+	formatFlag(cmd, &format)
+	cmd.Flags().StringArrayVar(&q.Exclude, "exclude", nil, "glob of files to leave out (repeatable)")
 	return cmd
 }
 
-func runSecretList(ctx context.Context, opts *secretListOptions, out io.Writer, args []string) error {
-	type fileSecrets struct {
-		File    string   `json:"file"`
-		Secrets []string `json:"secrets"`
-	}
-	var list []fileSecrets
-	if len(args) == 1 {
-		cfgPath, err := findConfig(opts.repo)
-		if err != nil {
-			return err
-		}
-		abs, _ := filepath.Abs(cfgPath)
-		r := &secret.Repo{Root: filepath.Dir(abs), ConfigPath: abs}
-		rel, err := r.Rel(args[0])
-		if err != nil {
-			return errorf("name a file inside the repository", "%v", err)
-		}
-		f, err := sopsfile.Read(r.Abs(rel))
-		if err != nil {
-			return errorf("name a sops-encrypted file; 'keycycle secret list' lists them all", "%s: %v", rel, err)
-		}
-		list = append(list, fileSecrets{File: rel, Secrets: secretNames(f.Secrets)})
-	} else {
-		rp, err := loadRepo(ctx, opts.repo, opts.exclude)
-		if err != nil {
-			return err
-		}
-		for _, e := range rp.Entries {
-			if e.File != nil {
-				list = append(list, fileSecrets{File: e.Rel, Secrets: secretNames(e.File.Secrets)})
+func newSecretRmCmd(e *env) *cobra.Command {
+	return secretOpCmd(e, &mutateFlags{}, &cobra.Command{
+		Use:   "rm FILE PATH",
+		Short: "Remove a secret (or a mapping of secrets) from a file",
+		Long: `Rm removes PATH from FILE — a value, or a mapping with everything below it —
+and the mappings it leaves empty; the file keeps its data key and
+recipients. The old value stays in the VCS history, encrypted.`,
+		Args: argsHint(cobra.ExactArgs(2)),
+	}, func(ctx context.Context, o ops.Options, args []string) (*ops.SecretResult, error) {
+		return ops.SecretRemove(ctx, o, args[0], args[1])
+	}, nil)
+}
+
+func newSecretMvCmd(e *env) *cobra.Command {
+	var to string
+	cmd := secretOpCmd(e, &mutateFlags{}, &cobra.Command{
+		Use:   "mv FILE PATH NEWPATH",
+		Short: "Rename a secret (or a mapping of secrets) within a file, or move a value to another file",
+		Long: `Mv moves the value (or the mapping) at PATH to NEWPATH in FILE, which must
+be free. With --to FILE2 one value moves to NEWPATH in FILE2 (created under
+its rule when missing): it is decrypted in memory, set there and removed
+from FILE in the same change. Remember to rename it in your sops-nix
+configuration too.`,
+		Example: `  keycycle secret mv sops/shared.yaml borg borg/passphrase
+  keycycle secret mv sops/shared.yaml keys/ssh/borg keys/ssh/borg --to sops/malphas.yaml`,
+		Args: argsHint(cobra.ExactArgs(3)),
+	}, func(ctx context.Context, o ops.Options, args []string) (*ops.SecretResult, error) {
+		return ops.SecretMove(ctx, o, ops.SecretMoveRequest{File: args[0], Path: args[1], NewPath: args[2], To: to})
+	}, nil)
+	cmd.Flags().StringVar(&to, "to", "", "move the value to this file")
+	return cmd
+}
+
+func newSecretGenerateCmd(e *env) *cobra.Command {
+	var q ops.SecretGenerateRequest
+	cmd := secretOpCmd(e, &mutateFlags{}, &cobra.Command{
+		Use:   "generate FILE PATH",
+		Short: "Make a secret's value with its generator (keycycle.yaml) or --kind",
+		Long: `Generate makes a new value for PATH in memory — with the generator
+keycycle.yaml declares for PATH, or --kind password|hex|base64|age-key|
+ssh-ed25519|wireguard — and sets it in FILE, which is created under its
+rule when missing. A key pair's public half goes where the generator says
+(public_file, public_secret) and is printed. An existing value is replaced
+only with --force.
+
+--add-key NAME (age-key only) also registers the new identity's recipient
+in .sops.yaml as &NAME under keys: (--key-group, default users), in the
+same change.`,
+		Example: `  keycycle secret generate sops/shared.yaml passwords/borg
+  keycycle secret generate sops/malphas.yaml wireguard/private --kind wireguard
+  keycycle secret generate sops/malphas.yaml keys/age --kind age-key --add-key rain_malphas`,
+		Args: argsHint(cobra.ExactArgs(2)),
+	}, func(ctx context.Context, o ops.Options, args []string) (*ops.SecretResult, error) {
+		q.File, q.Path = args[0], args[1]
+		return ops.SecretGenerate(ctx, o, q)
+	}, nil)
+	f := cmd.Flags()
+	f.StringVar(&q.Gen.Kind, "kind", "", "the generator: "+strings.Join(secret.Kinds(), ", ")+" (default: keycycle.yaml's)")
+	f.IntVar(&q.Gen.Length, "length", 0, "password length (default 32)")
+	f.IntVar(&q.Gen.Bytes, "bytes", 0, "random bytes of hex or base64 (default 32)")
+	f.StringVar(&q.Gen.AddKey, "add-key", "", "age-key: also add the recipient to .sops.yaml as &NAME")
+	f.StringVar(&q.KeyGroup, "key-group", "users", "with --add-key: the group under keys: it goes into")
+	f.BoolVar(&q.Force, "force", false, "replace an existing value")
+	return cmd
+}
+
+func newSecretEnsureCmd(e *env) *cobra.Command {
+	m, host := &mutateFlags{}, ""
+	cmd := secretOpCmd(e, m, &cobra.Command{
+		Use:   "ensure",
+		Short: "Generate every secret keycycle.yaml declares that is missing and has a generator",
+		Long: `Ensure reads the schema keycycle.yaml declares — each host's role and
+categories name the secrets it needs and the file each lives in — and
+generates, in one change, every missing one that has a generator
+(generators: in keycycle.yaml). A missing file is created under its rule.
+The missing secrets without a generator are listed (exit code 1): set them
+with 'keycycle secret set'. 'keycycle check' reports them as KC202.`,
+		Example: `  keycycle secret ensure --dry-run
+  keycycle secret ensure --host malphas`,
+		Args: argsHint(cobra.NoArgs),
+	}, func(ctx context.Context, o ops.Options, _ []string) (*ops.SecretResult, error) {
+		return ops.SecretEnsure(ctx, o, host)
+	}, func(res *ops.SecretResult) {
+		if res.Left() {
+			fmt.Fprintln(e.stdout, "\nMissing, with no generator (set each with 'keycycle secret set FILE PATH'):")
+			for _, n := range res.ByHand {
+				fmt.Fprintf(e.stdout, "  %s: %s (category %s, keycycle.yaml:%d; needed by %s)\n", n.File, n.Path, n.Category, n.Line, strings.Join(n.Hosts, ", "))
 			}
 		}
-	}
-	if opts.format == "json" {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
-			Schema string        `json:"schema"`
-			Files  []fileSecrets `json:"files"`
-		}{"keycycle.secrets/v1", list})
-	}
-	for _, f := range list {
-		for _, s := range f.Secrets {
-			if len(args) == 1 {
-				fmt.Fprintln(out, s)
-			} else {
-				fmt.Fprintf(out, "%s: %s\n", f.File, s)
-			}
+	})
+	cmd.Flags().StringVar(&host, "host", "", "only the secrets this host needs")
+	return cmd
+}
+
+func newSecretRegenerateCmd(e *env) *cobra.Command {
+	m, q := &mutateFlags{}, ops.SecretRegenerateRequest{}
+	cmd := secretOpCmd(e, m, &cobra.Command{
+		Use:   "regenerate",
+		Short: "After a revocation, make anew every exposed secret that has a generator",
+		Long: `Regenerate finds the revocation in the audit log — the newest entry that
+removed KEY (an anchor name or a recipient), or entry #SEQ — and the secrets
+the removed key could read then. Every one that still exists, was not
+changed since and has a generator is made anew, in one change; the audit
+entry records which. The rest are listed with the file each lives in: change
+them by hand at their source, then 'keycycle secret set' (exit code 1 while
+any is left).`,
+		Example: `  keycycle host remove sorrow
+  keycycle secret regenerate --exposed-by sorrow --dry-run
+  keycycle secret regenerate --exposed-by sorrow --commit`,
+		Args: argsHint(cobra.NoArgs),
+	}, func(ctx context.Context, o ops.Options, _ []string) (*ops.SecretResult, error) {
+		return ops.SecretRegenerate(ctx, o, q)
+	}, func(res *ops.SecretResult) { writeRegenRest(e.stdout, res) })
+	cmd.Flags().StringVar(&q.ExposedBy, "exposed-by", "", "the removed key: its anchor name or recipient")
+	cmd.Flags().IntVar(&q.Entry, "audit", 0, "the audit entry (seq) of the revocation")
+	return cmd
+}
+
+func writeRegenRest(out io.Writer, res *ops.SecretResult) {
+	section := func(title string, refs []audit.SecretRef) {
+		if len(refs) > 0 {
+			fmt.Fprintf(out, "\n%s\n", title)
+		}
+		for _, s := range refs {
+			fmt.Fprintf(out, "  %s: %s\n", s.File, s.Path)
 		}
 	}
-	return nil
+	section("Change by hand (no generator; change the value at its source, then 'keycycle secret set FILE PATH'):", res.Regen.ByHand)
+	var rotate []audit.SecretRef // each line ends with the command
+	for _, k := range res.Regen.Rotate {
+		rotate = append(rotate, audit.SecretRef{File: k.File, Path: k.Path + ": keycycle rotate start " + k.Anchor})
+	}
+	section("Keys .sops.yaml lists (rotate each: the key, its anchor and its files together):", rotate)
+	section("Already changed since entry #"+strconv.Itoa(res.Revocation.Entry.Seq)+":", res.Revocation.Since)
+	section("No longer in the repository:", res.Regen.Gone)
+}
+
+// regenerateHint ends a revocation's text output by naming the command
+// that makes the exposed secrets anew (secret.RegenerateHint).
+func regenerateHint(out io.Writer, m *mutateFlags, key string) {
+	if m.format == "text" {
+		fmt.Fprintln(out, secret.RegenerateHint(key, m.dryRun))
+	}
+}
+
+// completeFileThenPath completes a secret command's FILE (the secrets
+// files) and then its PATH (the paths the file's metadata lists: no key
+// is needed, no value read).
+func completeFileThenPath(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	switch len(args) {
+	case 0:
+		return completeSecretsFiles(c, nil, toComplete)
+	case 1:
+		if f, err := sopsfile.Read(args[0]); err == nil {
+			return secret.Paths(f.Secrets), cobra.ShellCompDirectiveNoFileComp
+		}
+	}
+	return nil, cobra.ShellCompDirectiveNoFileComp
+}
+
+// completeOneSecretsFile completes secret list's one FILE.
+func completeOneSecretsFile(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	return completeSecretsFiles(c, nil, toComplete)
+}
+
+// completeGeneratorKinds offers the built-in generator kinds.
+func completeGeneratorKinds(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	return secret.Kinds(), cobra.ShellCompDirectiveNoFileComp
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/keycycle/keycycle/internal/secret/keypath"
 	"github.com/keycycle/keycycle/internal/sopsconfig"
 	"github.com/keycycle/keycycle/internal/sopsfile"
+	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 // Revocation is a revocation found in the audit log and the secrets
@@ -198,4 +199,24 @@ func (r *Repo) RegisteredKey(rel, path string) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// ReadRevocation finds the revocation (FindRevocation) in the audit log
+// of the repository at root.
+func ReadRevocation(root, key string, seq int) (*Revocation, error) {
+	f, err := os.Open(audit.Path(root))
+	if err != nil {
+		return nil, textutil.Hintf("regenerate reads the revocation from .keycycle/audit.log, which host remove and user remove write",
+			"cannot read the audit log: %s", textutil.ErrReason(err))
+	}
+	defer f.Close()
+	recs, err := audit.Read(f)
+	if err != nil {
+		return nil, err
+	}
+	rv, err := FindRevocation(recs, key, seq)
+	if err != nil {
+		return nil, textutil.Hintf("'keycycle audit log' shows the entries and the keys each removed", "%v", err)
+	}
+	return rv, nil
 }
