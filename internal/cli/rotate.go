@@ -3,21 +3,16 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/keycycle/keycycle/internal/audit"
 	"github.com/keycycle/keycycle/internal/hostcheck"
 	"github.com/keycycle/keycycle/internal/ops"
-	"github.com/keycycle/keycycle/internal/pipeline"
 	"github.com/keycycle/keycycle/internal/rotation"
-	"github.com/keycycle/keycycle/internal/vcs"
 )
 
 func newRotateCmd(e *env) *cobra.Command {
@@ -50,8 +45,7 @@ A rotation that stops at a step exits 1: resume or abort it.`,
 
 type rotateStartOptions struct {
 	mutateFlags
-	host, keyFile, deploy string
-	remote                rotation.Remote
+	st rotation.Start
 }
 
 func newRotateStartCmd(e *env) *cobra.Command {
@@ -77,119 +71,64 @@ so): its new identity is made here, into --key-file or appended to
   keycycle rotate start rain            # an admin key: made here, then 'rotate resume'`,
 		Args: argsHint(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runRotateStart(cmd.Context(), opts, e.stdout, args[0])
+			return runRotateStart(cmd.Context(), opts, args[0])
 		},
 	}
 	opts.register(cmd, e, "text")
 	f := cmd.Flags()
-	f.StringVar(&opts.host, "host", "", "the host holding the key (default: from keycycle.yaml, or KEY)")
-	f.StringVar(&opts.keyFile, "key-file", "", "the key file on the host (default "+hostcheck.DefaultKeyFile+"; a user key: ~USER/.config/sops/age/keys.txt)")
-	f.StringVar(&opts.remote.SSH, "ssh", "", "ssh destination of the host (default keycycle.yaml's hosts.NAME.ssh, or NAME)")
-	f.BoolVar(&opts.remote.Local, "local", false, "the host is this machine: no ssh")
-	registerReach(cmd, &opts.deploy, &opts.remote)
+	f.StringVar(&opts.st.Host, "host", "", "the host holding the key (default: from keycycle.yaml, or KEY)")
+	f.StringVar(&opts.st.KeyFile, "key-file", "", "the key file on the host (default "+hostcheck.DefaultKeyFile+"; a user key: ~USER/.config/sops/age/keys.txt)")
+	registerReach(cmd, &opts.st.Deploy, &opts.st.Remote, "ssh destination of the host (default keycycle.yaml's hosts.NAME.ssh, or NAME)", "the host is this machine: no ssh")
 	return cmd
 }
 
+func runRotateStart(ctx context.Context, opts *rotateStartOptions, key string) error {
+	opts.st.Key = key
+	return ops.RotateStart(ctx, opts.options(), opts.st)
+}
+
 // registerReach registers the flags that say how rotations reach and
-// deploy the hosts (rotate start and rotate due); each defaults to
+// deploy the hosts (rotate start, resume, abort and due; due has no --ssh
+// or --local: ssh and local say what these are for); each defaults to
 // keycycle.yaml's deploy: settings.
-func registerReach(cmd *cobra.Command, deploy *string, remote *rotation.Remote) {
+func registerReach(cmd *cobra.Command, deploy *string, remote *rotation.Remote, ssh, local string) {
 	f := cmd.Flags()
+	if ssh != "" {
+		f.StringVar(&remote.SSH, "ssh", "", ssh)
+		f.BoolVar(&remote.Local, "local", false, local)
+	}
 	f.StringVar(deploy, "deploy", "", "deploy command ({host}, {ssh}); default keycycle.yaml's deploy:")
 	f.StringVar(&remote.SSHConfig, "ssh-config", "", "ssh_config file to use (ssh -F; default keycycle.yaml's deploy.ssh_config)")
 	f.StringVar(&remote.Binary, "remote-keycycle", "", "keycycle on the host (default keycycle.yaml's deploy.remote_keycycle, else keycycle)")
 	f.BoolVar(&remote.Sudo, "sudo", false, "run keycycle on the host with 'sudo -n' (or deploy.sudo in keycycle.yaml)")
 }
 
-func runRotateStart(ctx context.Context, opts *rotateStartOptions, out io.Writer, key string) (err error) {
-	s, err := begin(ctx, &opts.mutateFlags)
-	if err != nil {
-		return err
+// newRotateFixCmd is rotate resume or abort: the rotation named (or the
+// only open one) and corrections of how it reaches its host, recorded in
+// the journal and the audit log.
+func newRotateFixCmd(e *env, cmd *cobra.Command, force *bool, op func(context.Context, ops.Options, ops.RotateRequest) error) *cobra.Command {
+	m := &mutateFlags{noExclude: true}
+	var remote rotation.Remote
+	var deploy string
+	cmd.Args = argsHint(cobra.MaximumNArgs(1))
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		reach, err := rotation.ReachOf(remote, deploy, cmd.Flags().Changed)
+		if err != nil {
+			return err
+		}
+		return op(cmd.Context(), m.options(), ops.RotateRequest{ID: firstArg(args), Reach: reach, Force: force != nil && *force})
 	}
-	defer s.End(&err)
-	cfgPath := s.ConfigPath
-	store := rotation.Store{Root: s.Root}
-	if open, err := store.OpenFor(key); err != nil {
-		return err
-	} else if open != nil {
-		return errorf("'keycycle rotate resume "+open.ID+"' continues it, 'keycycle rotate abort "+open.ID+"' rolls it back",
-			"&%s is already being rotated (%s, %s)", key, open.ID, open.State)
+	m.register(cmd, e, "text")
+	registerReach(cmd, &deploy, &remote, "correct the ssh destination of the host (recorded in the journal)",
+		"the host is this machine: no ssh (recorded in the journal)")
+	if force != nil {
+		cmd.Flags().BoolVar(force, "force", false, "abort without reaching the host (only at planned or new-key)")
 	}
-	st, err := opts.startFor(cfgPath, key)
-	if err != nil {
-		return err
-	}
-	j, err := rotation.Plan(cfgPath, st)
-	if err != nil {
-		return errorf("'keycycle inventory' lists the keys and the files they open", "cannot rotate &%s: %v", key, err)
-	}
-	fmt.Fprintf(out, "rotation %s: &%s on %s (%s), %d file(s): %v\n", j.ID, j.Key, j.Host, j.Target(), len(j.Files), j.Files)
-	if st.FromSSHHostKey {
-		fmt.Fprintf(out, "note: &%s is %s's SSH host key converted (ssh-to-age). The new key is an age key file\n"+
-			"(%s), which sops-nix must read (sops.age.keyFile); the SSH host key stays and still\n"+
-			"converts to the old key, which keeps opening old versions of the files until you replace it.\n", j.Key, j.Host, j.KeyFile)
-	}
-	if opts.dryRun {
-		fmt.Fprintln(out, "dry run: nothing written")
-		return nil
-	}
-	r, err := newRotationRunner(s, cfgPath, out)
-	if err != nil {
-		return err
-	}
-	if err := r.Save(j, "planned"); err != nil {
-		return err
-	}
-	return runRotation(ctx, r, j, out)
-}
-
-// newRotationRunner wires a rotation runner to the session: its changes,
-// audit entries and commits go through the pipeline. A dry-run session
-// has no runner: a rotation always acts (on the host too).
-func newRotationRunner(s *ops.Session, cfgPath string, out io.Writer) (*rotation.Runner, error) {
-	if s.DryRun() {
-		return nil, pipeline.ErrDryRun
-	}
-	return &rotation.Runner{
-		ConfigPath: cfgPath,
-		Store:      rotation.Store{Root: s.Root},
-		Transport:  rotation.TransportOf,
-		Identities: s.Identities(),
-		Record: func(ctx context.Context, e audit.Entry, subject string, paths []string) error {
-			return s.Log(ctx, e, subject, paths)
-		},
-		Apply: s.Write,
-		// The journal's last state goes in a commit of its own, when the
-		// steps' commits did not carry it already.
-		Settle: func(ctx context.Context, j *rotation.Journal) error {
-			if s.VCS == vcs.None {
-				return nil
-			}
-			return ops.PipelineError(s.CommitPaths(ctx, s.VCS, "keycycle: rotate "+j.Key+": journal ("+string(j.State)+")",
-				[]string{rotation.JournalRel(j.ID)}, false))
-		},
-		Out: out,
-	}, nil
-}
-
-// runRotation runs j and turns its outcome into the command's result.
-func runRotation(ctx context.Context, r *rotation.Runner, j *rotation.Journal, out io.Writer) error {
-	err := r.Run(ctx, j)
-	switch {
-	case err == nil:
-		fmt.Fprintf(out, "rotation %s done: &%s is %s\n", j.ID, j.Key, j.New)
-		return nil
-	case errors.Is(err, rotation.ErrWaiting):
-		return nil
-	}
-	return &userError{code: ExitFindings, msg: fmt.Sprintf("rotation %s stopped at %s: %v", j.ID, j.State, err),
-		hint: "fix the cause, then 'keycycle rotate resume " + j.ID + "' (or 'keycycle rotate abort " + j.ID + "')"}
+	return cmd
 }
 
 func newRotateResumeCmd(e *env) *cobra.Command {
-	m := &mutateFlags{noExclude: true}
-	reach := &reachFlags{}
-	cmd := &cobra.Command{
+	return newRotateFixCmd(e, &cobra.Command{
 		Use:   "resume [ID]",
 		Short: "Continue an open rotation from its last recorded step",
 		Long: `Resume repeats the step where the rotation stopped and continues.
@@ -197,30 +136,11 @@ func newRotateResumeCmd(e *env) *cobra.Command {
 correct how the host is reached and deployed (a wrong --ssh at start, a
 moved host): the journal and the audit log record the change.`,
 		Example: `  keycycle rotate resume griefling-20261127T090000Z --ssh root@192.0.2.11`,
-		Args:    argsHint(cobra.MaximumNArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			describe := reach.describe(describeResume)
-			return withRotation(cmd.Context(), m, e.stdout, args, describe, func(r *rotation.Runner, j *rotation.Journal) error {
-				if !j.State.Open() {
-					return errorf("'keycycle rotate status --all' lists the rotations", "rotation %s is %s", j.ID, j.State)
-				}
-				if err := applyReach(cmd.Context(), r, j, reach, e.stdout); err != nil {
-					return err
-				}
-				return runRotation(cmd.Context(), r, j, e.stdout)
-			})
-		},
-	}
-	m.register(cmd, e, "text")
-	reach.register(cmd)
-	return cmd
+	}, nil, ops.RotateResume)
 }
 
 func newRotateAbortCmd(e *env) *cobra.Command {
-	m := &mutateFlags{noExclude: true}
-	reach := &reachFlags{}
-	var force bool
-	cmd := &cobra.Command{
+	return newRotateFixCmd(e, &cobra.Command{
 		Use:   "abort [ID]",
 		Short: "Roll back an open rotation: the host's old key and the exact recipients",
 		Long: `Abort puts the host's old key back and takes the new key out of
@@ -233,72 +153,7 @@ depends on the host (planned, new-key: the new key is in no file and the
 host's key file untouched); it says what may be left on the host.`,
 		Example: `  keycycle rotate abort griefling-20261127T090000Z --ssh root@192.0.2.11
   keycycle rotate abort griefling-20261127T090000Z --force`,
-		Args: argsHint(cobra.MaximumNArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			describe := reach.describe(rotation.AbortSteps)
-			if force {
-				describe = reach.describe(forcedAbortSteps)
-			}
-			return withRotation(cmd.Context(), m, e.stdout, args, describe, func(r *rotation.Runner, j *rotation.Journal) error {
-				if err := applyReach(cmd.Context(), r, j, reach, e.stdout); err != nil {
-					return err
-				}
-				if force {
-					return abortForced(cmd.Context(), r, j, e.stdout)
-				}
-				if err := r.Abort(cmd.Context(), j); err != nil {
-					return errorf("fix the cause and abort again, or 'keycycle rotate resume "+j.ID+"'; a host that cannot be reached: --ssh to correct it, or --force", "%v", err)
-				}
-				fmt.Fprintf(e.stdout, "rotation %s aborted: &%s is %s again\n", j.ID, j.Key, j.Old)
-				return nil
-			})
-		},
-	}
-	m.register(cmd, e, "text")
-	reach.register(cmd)
-	cmd.Flags().BoolVar(&force, "force", false, "abort without reaching the host (only at planned or new-key)")
-	return cmd
-}
-
-// withRotation takes the repository, picks the rotation named by args (or
-// the only open one) and runs do on it; a dry run prints what describe
-// says instead, and runs nothing.
-func withRotation(ctx context.Context, m *mutateFlags, out io.Writer, args []string,
-	describe func(cfgPath string, j *rotation.Journal) ([]string, error), do func(*rotation.Runner, *rotation.Journal) error) (err error) {
-	s, err := begin(ctx, m)
-	if err != nil {
-		return err
-	}
-	defer s.End(&err)
-	cfgPath := s.ConfigPath
-	j, err := rotation.Store{Root: s.Root}.Pick(firstArg(args))
-	if err != nil {
-		return errorf("'keycycle rotate status' lists the rotations", "%v", err)
-	}
-	if s.DryRun() {
-		steps, err := describe(cfgPath, j)
-		if err != nil {
-			return errorf("'keycycle rotate status' shows where each rotation stands", "%v", err)
-		}
-		fmt.Fprintf(out, "rotation %s: &%s on %s (%s), at %s; it would run:\n", j.ID, j.Key, j.Host, j.Target(), j.State)
-		for i, st := range steps {
-			fmt.Fprintf(out, "  %d. %s\n", i+1, st)
-		}
-		fmt.Fprintln(out, "dry run: nothing written, nothing run on the host")
-		return nil
-	}
-	r, err := newRotationRunner(s, cfgPath, out)
-	if err != nil {
-		return err
-	}
-	return do(r, j)
-}
-
-func describeResume(_ string, j *rotation.Journal) ([]string, error) {
-	if !j.State.Open() {
-		return nil, fmt.Errorf("rotation %s is %s", j.ID, j.State)
-	}
-	return j.Remaining(), nil
+	}, new(bool), ops.RotateAbort)
 }
 
 func firstArg(args []string) string {
@@ -308,39 +163,36 @@ func firstArg(args []string) string {
 	return args[0]
 }
 
+type rotateStatusOptions struct {
+	repo, format string
+	all          bool
+}
+
 func newRotateStatusCmd(e *env) *cobra.Command {
-	var repoDir, format string
-	var all bool
+	opts := &rotateStatusOptions{}
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "List open rotations (with --all, finished and aborted ones too)",
 		Args:  argsHint(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(format, "text", "json"); err != nil {
-				return err
-			}
-			cfgPath, err := findConfig(repoDir)
-			if err != nil {
-				return err
-			}
-			list, err := rotation.Store{Root: filepath.Dir(cfgPath)}.List()
-			if err != nil {
-				return errorf("fix or remove the journal named", "%v", err)
-			}
-			shown := []*rotation.Journal{}
-			for _, j := range list {
-				if all || j.State.Open() {
-					shown = append(shown, j)
-				}
-			}
-			return writeRotationStatus(e.stdout, format, shown)
+			return runRotateStatus(opts, e.stdout)
 		},
 	}
-	f := cmd.Flags()
-	repoFlag(cmd, &repoDir)
-	formatFlag(cmd, &format, "text", "json")
-	f.BoolVar(&all, "all", false, "also list finished and aborted rotations")
+	repoFlag(cmd, &opts.repo)
+	formatFlag(cmd, &opts.format, "text", "json")
+	cmd.Flags().BoolVar(&opts.all, "all", false, "also list finished and aborted rotations")
 	return cmd
+}
+
+func runRotateStatus(opts *rotateStatusOptions, out io.Writer) error {
+	if err := checkFormat(opts.format, "text", "json"); err != nil {
+		return err
+	}
+	list, err := ops.Rotations(opts.repo, opts.all)
+	if err != nil {
+		return err
+	}
+	return writeRotationStatus(out, opts.format, list)
 }
 
 func writeRotationStatus(out io.Writer, format string, list []*rotation.Journal) error {
@@ -369,11 +221,4 @@ func writeRotationStatus(out io.Writer, format string, list []*rotation.Journal)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", j.ID, j.Key, dash(j.Kind), j.Host, j.State, j.Updated.Format(time.RFC3339), note)
 	}
 	return tw.Flush()
-}
-
-// startFor is the rotation of key these flags ask for, completed by
-// rotation.Resolve.
-func (opts *rotateStartOptions) startFor(cfgPath, key string) (rotation.Start, error) {
-	return rotation.Resolve(cfgPath, rotation.Start{Key: key, Host: opts.host, KeyFile: opts.keyFile,
-		Deploy: opts.deploy, Remote: opts.remote, Exclude: opts.exclude})
 }

@@ -10,16 +10,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/keycycle/keycycle/internal/ops"
 	"github.com/keycycle/keycycle/internal/rotation"
 	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 type rotateDueOptions struct {
 	mutateFlags
-	maxParallel int
-	dueSoon     bool
-	deploy      string
-	remote      rotation.Remote
+	req ops.DueRequest
 }
 
 func newRotateDueCmd(e *env) *cobra.Command {
@@ -48,63 +46,34 @@ again resumes it).`,
   keycycle rotate due --format json > rotations.json`,
 		Args: argsHint(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runRotateDue(cmd.Context(), opts, e.stdout, e.stderr)
+			return runRotateDue(cmd.Context(), opts, e.stdout)
 		},
 	}
 	opts.register(cmd, e)
 	f := cmd.Flags()
-	f.IntVar(&opts.maxParallel, "max-parallel", 4, "how many hosts rotate at once")
-	f.BoolVar(&opts.dueSoon, "due-soon", false, "also rotate keys inside the policy's warning window")
-	registerReach(cmd, &opts.deploy, &opts.remote)
+	f.IntVar(&opts.req.MaxParallel, "max-parallel", 4, "how many hosts rotate at once")
+	f.BoolVar(&opts.req.Soon, "due-soon", false, "also rotate keys inside the policy's warning window")
+	registerReach(cmd, &opts.req.Base.Deploy, &opts.req.Base.Remote, "", "")
 	return cmd
 }
 
-func runRotateDue(ctx context.Context, opts *rotateDueOptions, out, progress io.Writer) (err error) {
-	if opts.maxParallel < 1 {
-		return errorf("pass --max-parallel 1 or more", "--max-parallel %d: at least one host must rotate at a time", opts.maxParallel)
-	}
-	s, err := begin(ctx, &opts.mutateFlags)
-	if err != nil {
+func runRotateDue(ctx context.Context, opts *rotateDueOptions, out io.Writer) error {
+	res, err := ops.RotateDue(ctx, opts.options(), opts.req)
+	if res == nil {
 		return err
 	}
-	defer s.End(&err)
-	cfgPath := s.ConfigPath
-	now := time.Now().UTC()
-	keys, err := rotation.DueKeys(cfgPath, now, opts.dueSoon)
-	if err != nil {
+	if err := writeDue(out, opts.format, opts, res); err != nil {
 		return err
 	}
-	base := rotation.Start{Deploy: opts.deploy, Remote: opts.remote, Exclude: opts.exclude}
-	for _, k := range keys {
-		k.Prepare(rotation.Store{Root: s.Root}, cfgPath, base, opts.dryRun)
+	if res.Failed() {
+		return textutil.Findingsf("fix the causes, then run 'keycycle rotate due' again: it resumes them ('keycycle rotate status' lists them)",
+			"some rotations failed (see the summary)")
 	}
-	if !s.DryRun() {
-		r, err := newRotationRunner(s, cfgPath, &rotation.LockedWriter{W: progress})
-		if err != nil {
-			return err
-		}
-		for _, k := range keys {
-			if k.Fresh {
-				if err := r.Save(k.Journal, "planned by rotate due"); err != nil {
-					k.Result, k.Note, k.Journal = rotation.DueFailed, err.Error(), nil
-				}
-			}
-		}
-		rotation.RunDue(ctx, r, keys, opts.maxParallel)
-	}
-	if err := writeDue(out, opts.format, now, opts, keys); err != nil {
-		return err
-	}
-	for _, k := range keys {
-		if k.Result == rotation.DueFailed {
-			return &userError{code: ExitFindings, msg: "some rotations failed (see the summary)",
-				hint: "fix the causes, then run 'keycycle rotate due' again: it resumes them ('keycycle rotate status' lists them)"}
-		}
-	}
-	return nil
+	return err
 }
 
-func writeDue(out io.Writer, format string, now time.Time, opts *rotateDueOptions, keys []*rotation.DueKey) error {
+func writeDue(out io.Writer, format string, opts *rotateDueOptions, res *ops.DueResult) error {
+	keys := res.Keys
 	if format == "json" {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
@@ -114,7 +83,7 @@ func writeDue(out io.Writer, format string, now time.Time, opts *rotateDueOption
 			DryRun      bool               `json:"dry_run"`
 			MaxParallel int                `json:"max_parallel"`
 			Keys        []*rotation.DueKey `json:"keys"`
-		}{"keycycle.rotate-due/v1", now, opts.dryRun, opts.maxParallel, append([]*rotation.DueKey{}, keys...)})
+		}{"keycycle.rotate-due/v1", res.AsOf, opts.dryRun, opts.req.MaxParallel, append([]*rotation.DueKey{}, keys...)})
 	}
 	if len(keys) == 0 {
 		_, err := fmt.Fprintln(out, "no key is past its policy age")

@@ -124,14 +124,35 @@ func (k *DueKey) Prepare(store Store, cfgPath string, base Start, dryRun bool) {
 	k.Journal, k.Fresh = j, true
 }
 
-// RunDue runs the planned rotations, at most n hosts at once; the
-// rotations of one host (its own key, the user keys it keeps) run one
-// after the other, so that two deployments never race on one machine. A
-// failure stops only its own rotation.
+// PlanDue returns the keys due at now (DueKeys), each prepared from base
+// (Prepare): its open rotation found, a new one planned, or why it is
+// skipped. A dry run keeps no journal.
+func PlanDue(cfgPath string, now time.Time, soon bool, base Start, dryRun bool) ([]*DueKey, error) {
+	keys, err := DueKeys(cfgPath, now, soon)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		k.Prepare(Store{Root: filepath.Dir(cfgPath)}, cfgPath, base, dryRun)
+	}
+	return keys, nil
+}
+
+// RunDue saves the rotations PlanDue planned and runs them with their
+// open ones, at most n hosts at once; the rotations of one host (its own
+// key, the user keys it keeps) run one after the other, so that two
+// deployments never race on one machine. A failure stops only its own
+// rotation.
 func RunDue(ctx context.Context, r *Runner, keys []*DueKey, n int) {
 	var hosts []string
 	byHost := map[string][]*DueKey{}
 	for _, k := range keys {
+		if k.Fresh {
+			k.Fresh = false
+			if err := r.Save(k.Journal, "planned by rotate due"); err != nil {
+				k.Result, k.Note, k.Journal = DueFailed, err.Error(), nil
+			}
+		}
 		if k.Journal == nil {
 			continue
 		}

@@ -3,6 +3,7 @@ package rotation
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/keycycle/keycycle/internal/audit"
@@ -14,6 +15,31 @@ import (
 type Reach struct {
 	SSH, SSHConfig, Binary, Deploy *string
 	Sudo, Local                    *bool
+}
+
+// ReachOf is the correction the operator's flags ask for: remote and
+// deploy hold their values, changed tells which flags were given (ssh,
+// ssh-config, remote-keycycle, deploy, sudo, local), and only those
+// change the journal. A relative --ssh-config is made absolute.
+func ReachOf(remote Remote, deploy string, changed func(flag string) bool) (Reach, error) {
+	if changed("ssh-config") && remote.SSHConfig != "" {
+		abs, err := filepath.Abs(remote.SSHConfig)
+		if err != nil {
+			return Reach{}, err
+		}
+		remote.SSHConfig = abs
+	}
+	return Reach{SSH: given(changed("ssh"), &remote.SSH), SSHConfig: given(changed("ssh-config"), &remote.SSHConfig),
+		Binary: given(changed("remote-keycycle"), &remote.Binary), Deploy: given(changed("deploy"), &deploy),
+		Sudo: given(changed("sudo"), &remote.Sudo), Local: given(changed("local"), &remote.Local)}, nil
+}
+
+// given is v when ok, else nil.
+func given[T any](ok bool, v *T) *T {
+	if ok {
+		return v
+	}
+	return nil
 }
 
 // ApplyReach writes the corrections c into j, in memory, and says what

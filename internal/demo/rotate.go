@@ -1,4 +1,4 @@
-package cli
+package demo
 
 import (
 	"context"
@@ -9,26 +9,27 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"filippo.io/age"
 
 	"github.com/keycycle/keycycle/internal/agekey"
-	"github.com/keycycle/keycycle/internal/demo"
 	"github.com/keycycle/keycycle/internal/fsutil"
+	"github.com/keycycle/keycycle/internal/ops"
 	"github.com/keycycle/keycycle/internal/rotation"
 	"github.com/keycycle/keycycle/internal/sopsfile"
 )
 
-// demoHost is the folder of the demo repository that stands for host
+// HostDir is the folder of the demo repository that stands for host
 // griefling's /: a dot-folder, so no command takes it for secrets.
-const demoHost = ".demo-host/griefling"
+const HostDir = ".demo-host/griefling"
 
-// demoRotation rotates griefling's key in the demo repository through
-// every step, the host side run by this same binary on this machine (the
-// local transport), with rain's key as the operator's. It then proves with
-// the sops library that the new key opens griefling's files and the old
-// one no longer does.
-func demoRotation(ctx context.Context, dir string, l *demo.Layout, out io.Writer) (err error) {
+// Rotate rotates griefling's key in the demo repository l through every
+// step, the host side run by this same binary on this machine (the local
+// transport), with rain's key as the operator's. It then proves with the
+// sops library that the new key opens griefling's files and the old one
+// no longer does.
+func Rotate(ctx context.Context, l *Layout, out io.Writer) (err error) {
 	exe, err := selfBinary()
 	if err != nil {
 		return err
@@ -37,7 +38,7 @@ func demoRotation(ctx context.Context, dir string, l *demo.Layout, out io.Writer
 	if err != nil {
 		return err
 	}
-	keyFile := filepath.Join(dir, filepath.FromSlash(demoHost), "var/lib/sops-nix/key.txt")
+	keyFile := filepath.Join(l.Dir, filepath.FromSlash(HostDir), "var/lib/sops-nix/key.txt")
 	if err := fsutil.WriteNewPrivate(keyFile, oldKey); err != nil {
 		return err
 	}
@@ -45,25 +46,22 @@ func demoRotation(ctx context.Context, dir string, l *demo.Layout, out io.Writer
 	if err != nil {
 		return err
 	}
-	m := &mutateFlags{repo: dir, command: "keycycle rotate start griefling", stderr: io.Discard, lockTimeout: defaultLockTimeout}
-	s, err := begin(ctx, m)
+	s, err := ops.Begin(ctx, ops.Options{Repo: l.Dir, Command: "keycycle rotate start griefling", LockTimeout: 30 * time.Second})
 	if err != nil {
 		return err
 	}
 	defer s.End(&err)
-	cfgPath := s.ConfigPath
-	r, err := newRotationRunner(s, cfgPath, out)
+	r, err := s.RotationRunner(out)
 	if err != nil {
 		return err
 	}
 	r.Identities = operator
-	so := &rotateStartOptions{keyFile: keyFile, deploy: "echo '(demo) nixos-rebuild switch --flake .#{host}'",
-		remote: rotation.Remote{Local: true, Binary: exe}}
-	st, err := so.startFor(cfgPath, "griefling")
+	st, err := rotation.Resolve(s.ConfigPath, rotation.Start{Key: "griefling", KeyFile: keyFile,
+		Deploy: "echo '(demo) nixos-rebuild switch --flake .#{host}'", Remote: rotation.Remote{Local: true, Binary: exe}})
 	if err != nil {
 		return err
 	}
-	j, err := rotation.Plan(cfgPath, st)
+	j, err := rotation.Plan(s.ConfigPath, st)
 	if err != nil {
 		return err
 	}
@@ -74,23 +72,24 @@ func demoRotation(ctx context.Context, dir string, l *demo.Layout, out io.Writer
 	if err := r.Run(ctx, j); err != nil {
 		return err
 	}
-	return demoProve(out, dir, j, keyFile, string(oldKey))
-}
-
-// demoProve decrypts the rotated files with the host's new key file and
-// tries the old key on them.
-func demoProve(out io.Writer, dir string, j *rotation.Journal, keyFile, oldKey string) error {
 	newKey, err := os.ReadFile(keyFile)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(out)
-	for _, rel := range j.Files {
+	return prove(out, l.Dir, j.Files, string(newKey), string(oldKey))
+}
+
+// prove decrypts each of files (relative to dir) with the identities of
+// the key file text newKey and requires the old key file text oldKey to
+// open none of them.
+func prove(out io.Writer, dir string, files []string, newKey, oldKey string) error {
+	for _, rel := range files {
 		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
 		if err != nil {
 			return err
 		}
-		if _, err := sopsfile.Decrypt(rel, data, keyLines(string(newKey))...); err != nil {
+		if _, err := sopsfile.Decrypt(rel, data, keyLines(newKey)...); err != nil {
 			return fmt.Errorf("demo: the new key does not open %s: %v", rel, err)
 		}
 		_, err = sopsfile.Decrypt(rel, data, keyLines(oldKey)...)
