@@ -116,6 +116,10 @@ type Journal struct {
 	// KeyFile is the host path of the key file: sops-nix's for a host
 	// key, the user's keys.txt for a user key.
 	KeyFile string `json:"key_file"`
+	// User, for a user key whose key file keycycle chose (no
+	// --key-file), is the user whose keys.txt it is: the host says at
+	// new-key where that user's home is, and KeyFile follows.
+	User string `json:"user,omitempty"`
 	// HostFile is the repository file keeping a user key's private half
 	// (under keys/age), encrypted; empty for a host key.
 	HostFile string `json:"host_file,omitempty"`

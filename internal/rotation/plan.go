@@ -24,6 +24,10 @@ type Start struct {
 	// KeyFile is the host path of the key file: sops-nix's for a host
 	// key, the user's keys.txt for a user key.
 	KeyFile string
+	// User is the user whose keys.txt KeyFile is, when Resolve chose it
+	// (a user key without --key-file): the host names the home at
+	// new-key.
+	User string
 	// HostFile is the host's secrets file, which keeps a user key's
 	// private half under keys/age (user keys only).
 	HostFile string
@@ -63,7 +67,7 @@ func Plan(cfgPath string, s Start) (*Journal, error) {
 		}
 	}
 	j := &Journal{Schema: Schema, ID: NewID(s.Key, s.Now), Key: s.Key, Kind: s.Kind, Host: s.Host,
-		Temp: temp, Old: a.Value, KeyFile: s.KeyFile, HostFile: s.HostFile, Deploy: s.Deploy, Remote: s.Remote,
+		Temp: temp, Old: a.Value, KeyFile: s.KeyFile, User: s.User, HostFile: s.HostFile, Deploy: s.Deploy, Remote: s.Remote,
 		Exclude: s.Exclude, State: Planned, Started: s.Now.UTC()}
 	if len(a.Group) > 0 {
 		j.Group = a.Group[0]

@@ -171,6 +171,9 @@ func (r *Runner) host(ctx context.Context, j *Journal, stdin []byte, argv ...str
 func (r *Runner) makeKey(ctx context.Context, j *Journal) (string, error) {
 	switch j.Kind {
 	case KindUser:
+		if err := r.userHome(ctx, j); err != nil {
+			return "", err
+		}
 		return r.makeUserKey(ctx, j)
 	case KindAdmin:
 		return r.makeAdminKey(ctx, j)

@@ -68,7 +68,7 @@ func Resolve(cfgPath string, st Start) (Start, error) {
 		}
 		user := strings.TrimSuffix(key, "_"+st.Host)
 		if st.KeyFile == "" {
-			st.KeyFile = defaultUserKeyFile(user)
+			st.KeyFile, st.User = defaultUserKeyFile(user), user
 		}
 		st.HostFile = hostFileOf(pol, st.Host)
 	case policy.KindAdmin:
@@ -175,9 +175,9 @@ func KeyKind(cfg *sopsconfig.Config, pol *policy.Policy, a sopsconfig.Anchor) (p
 }
 
 // defaultUserKeyFile is where sops reads a user's age keys on a host
-// (hostcheck.UserKeyPath under the home): the operator cannot read the
-// host's /etc/passwd, so the home is NixOS's default, /home/USER
-// (/root for root); --key-file names another.
+// (hostcheck.UserKeyPath under the home) by NixOS's default home,
+// /home/USER (/root for root): the plan's guess, until the host names
+// the user's home at new-key (userHome); --key-file names another.
 func defaultUserKeyFile(user string) string {
 	home := "/home/" + user
 	if user == "root" {

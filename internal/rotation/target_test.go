@@ -40,8 +40,13 @@ creation_rules:
 		t.Fatal(err)
 	}
 	if st.Kind != rotation.KindUser || st.Host != "griefling" || st.KeyFile != "/home/bob/"+hostcheck.UserKeyPath ||
-		st.HostFile != "sops/griefling.yaml" || st.Remote.SSH != "admin@griefling" {
+		st.HostFile != "sops/griefling.yaml" || st.Remote.SSH != "admin@griefling" || st.User != "bob" {
 		t.Errorf("user key: %+v", st)
+	}
+	// A key file the operator names is not asked of the host.
+	st, err = rotation.Resolve(cfgPath, rotation.Start{Key: "bob_griefling", KeyFile: "/srv/bob/keys.txt"})
+	if err != nil || st.KeyFile != "/srv/bob/keys.txt" || st.User != "" {
+		t.Errorf("user key with --key-file: %+v, %v", st, err)
 	}
 	_, err = rotation.Resolve(cfgPath, rotation.Start{Key: "nope"})
 	if err == nil || textutil.HintOf(err) == "" {
