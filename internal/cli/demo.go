@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keycycle/keycycle/internal/demo"
+	"github.com/keycycle/keycycle/internal/ops"
 )
 
 type demoOptions struct{ demo.Options }
@@ -43,6 +44,6 @@ Demo exits 0 when it ran, whatever the checks found.`,
 }
 
 func runDemo(ctx context.Context, opts *demoOptions, out io.Writer) error {
-	opts.WriteCheck = writeCheckText
+	opts.WriteCheck, opts.Rotate = writeCheckText, ops.DemoRotation
 	return demo.Run(ctx, opts.Options, out)
 }

@@ -23,11 +23,14 @@ type Options struct {
 	Keep bool
 	// WriteCheck renders check's report as 'keycycle check' does.
 	WriteCheck func(io.Writer, *check.Report)
+	// Rotate rotates griefling's key in the repository l built, the
+	// host side on this machine (ops.DemoRotation), saying how on out.
+	Rotate func(ctx context.Context, l *Layout, out io.Writer) error
 }
 
 // Run builds the demo repository, shows on out what check and inventory
 // say of it, and rotates host griefling's key through every step
-// (Rotate), explaining as it goes.
+// (o.Rotate), explaining as it goes.
 func Run(ctx context.Context, o Options, out io.Writer) (err error) {
 	dir := o.Dir
 	if dir == "" {
@@ -64,7 +67,7 @@ func Run(ctx context.Context, o Options, out io.Writer) (err error) {
 		return err
 	}
 	fmt.Fprintf(out, "\n$ keycycle rotate start griefling --local   # %s/ stands for griefling's /\n", HostDir)
-	if err := Rotate(ctx, l, out); err != nil {
+	if err := o.Rotate(ctx, l, out); err != nil {
 		return fmt.Errorf("demo rotation: %w", err)
 	}
 	fmt.Fprintln(out, `
