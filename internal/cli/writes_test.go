@@ -14,11 +14,9 @@ var writeCall = regexp.MustCompile(`\b(os\.(WriteFile|Create|CreateTemp|Remove|R
 // notTheRepository lists the command files that write, and what: none of
 // them writes into a secrets repository.
 var notTheRepository = map[string]string{
-	"demo.go":       "the demo's throwaway repository in a temporary folder",
-	"demorotate.go": "the demo host's key file, inside the throwaway repository",
-	"hostkeys.go":   "host add --new-ssh-key: the key pair in the folder given (outside the repository)",
-	"hostunits.go":  "host units: systemd unit files on the host",
-	"man.go":        "man DIR: manual pages in the folder given",
+	"hostkeys.go":  "host add --new-ssh-key: the key pair in the folder given (outside the repository)",
+	"hostunits.go": "host units: systemd unit files on the host",
+	"man.go":       "man DIR: manual pages in the folder given",
 }
 
 // TestCommandsWriteThroughThePipeline keeps every write to a repository
