@@ -29,8 +29,13 @@ func (r *Runner) userHome(ctx context.Context, j *Journal) error {
 	case errors.As(err, &ce) && !j.Remote.Local:
 		return err
 	case err != nil:
-		fmt.Fprintf(r.Out, "%s: note: %s did not name %s's home (getent passwd %s: %v); the key file stays %s ('rotate start --key-file' names another)\n",
-			j.ID, j.Host, j.User, j.User, err, j.KeyFile)
+		why := err.Error()
+		var ee *transport.ExitError
+		if errors.As(err, &ee) && ee.Code == 2 { // getent: no such key
+			why = "no passwd entry for " + j.User
+		}
+		fmt.Fprintf(r.Out, "%s: note: %s did not name %s's home (getent passwd: %s); the key file stays %s ('rotate start --key-file' names another)\n",
+			j.ID, j.Host, j.User, why, j.KeyFile)
 		return nil
 	}
 	j.KeyFile = path.Join(home, hostcheck.UserKeyPath)

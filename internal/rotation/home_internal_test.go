@@ -65,7 +65,7 @@ func TestUserHomeFromHost(t *testing.T) {
 	if j.KeyFile != "/home/keycycle-no-such-user/"+hostcheck.UserKeyPath {
 		t.Errorf("unknown user's key file %s, want the /home default", j.KeyFile)
 	}
-	if !strings.Contains(out.String(), "note: alpha did not name keycycle-no-such-user's home") {
+	if !strings.Contains(out.String(), "note: alpha did not name keycycle-no-such-user's home (getent passwd: no passwd entry for keycycle-no-such-user)") {
 		t.Errorf("no note for the unknown user: %q", out.String())
 	}
 
