@@ -46,18 +46,6 @@ func errorf(hint, format string, args ...any) error {
 	return &userError{msg: fmt.Sprintf(format, args...), hint: hint, code: ExitCannotRun}
 }
 
-// withHint wraps err so that it is reported with a hint.
-func withHint(err error, hint string) error {
-	if err == nil {
-		return nil
-	}
-	var ue *userError
-	if errors.As(err, &ue) && ue.hint != "" || textutil.HintOf(err) != "" {
-		return err
-	}
-	return &userError{msg: err.Error(), hint: hint, code: ExitCannotRun}
-}
-
 // findingsError reports that a command ran and found problems; its
 // message has already been printed, so it prints nothing more.
 type findingsError struct{}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/keycycle/keycycle/internal/configedit"
 	"github.com/keycycle/keycycle/internal/ops"
 )
 
@@ -99,20 +98,6 @@ func (m *mutateFlags) options() ops.Options {
 // begin opens the command's session (ops.Begin). The caller must End it.
 func begin(ctx context.Context, m *mutateFlags) (*ops.Session, error) {
 	return ops.Begin(ctx, m.options())
-}
-
-// openEditor begins the session and reads .sops.yaml for editing.
-func openEditor(ctx context.Context, m *mutateFlags) (*configedit.Editor, *ops.Session, error) {
-	s, err := begin(ctx, m)
-	if err != nil {
-		return nil, nil, err
-	}
-	ed, err := s.Editor()
-	if err != nil {
-		s.End(&err)
-		return nil, nil, err
-	}
-	return ed, s, nil
 }
 
 // identities returns the age identities found where sops looks, warning
