@@ -1,35 +1,15 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync"
 
 	"golang.org/x/term"
 
 	"github.com/keycycle/keycycle/internal/inventory"
-	"github.com/keycycle/keycycle/internal/ops"
 )
-
-// names maps key values to anchor names for messages.
-type names map[string]string
-
-// label turns recipients into "name" where an anchor names them, else
-// the recipient whole (nothing else would tell which key it is).
-func (n names) label(ids []string) []string {
-	var out []string
-	for _, id := range ids {
-		if name, ok := n[id]; ok {
-			out = append(out, name)
-		} else {
-			out = append(out, id)
-		}
-	}
-	return out
-}
 
 // style is the one place that decides whether keycycle colours what it
 // writes to a stream: only when the stream is a terminal, never when
@@ -105,58 +85,4 @@ func (p *progress) done() {
 	if p.on {
 		fmt.Fprint(p.w, "\r\033[K")
 	}
-}
-
-// writeRekeyReport prints the outcomes.
-func writeRekeyReport(out io.Writer, format string, outcomes []ops.FileOutcome, dryRun bool) {
-	failed, changed := 0, 0
-	for _, o := range outcomes {
-		switch o.Status {
-		case "failed", "skipped":
-			failed++
-		case "rekeyed", "would-rekey":
-			changed++
-		}
-	}
-	if format == "json" {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(struct {
-			Schema string            `json:"schema"`
-			DryRun bool              `json:"dry_run"`
-			Files  []ops.FileOutcome `json:"files"`
-		}{"keycycle.rekey/v1", dryRun, outcomes})
-		return
-	}
-	for _, o := range outcomes {
-		if o.Status == "unchanged" {
-			continue
-		}
-		fmt.Fprintf(out, "%s: %s%s\n", o.File, o.Status, describeChange(o))
-	}
-	verb := "rekeyed"
-	if dryRun {
-		verb = "would be rekeyed (dry run: nothing written)"
-	}
-	fmt.Fprintf(out, "%d of %d files %s, %d failed\n", changed, len(outcomes), verb, failed)
-}
-
-func describeChange(o ops.FileOutcome) string {
-	var parts []string
-	for _, a := range o.Added {
-		parts = append(parts, "+"+a)
-	}
-	for _, r := range o.Removed {
-		parts = append(parts, "-"+r)
-	}
-	if o.DataKeyRotate {
-		parts = append(parts, "(new data key)")
-	}
-	if o.Error != "" {
-		parts = append(parts, o.Error)
-	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return " " + strings.Join(parts, " ")
 }

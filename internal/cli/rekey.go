@@ -64,13 +64,10 @@ func runRekey(ctx context.Context, opts *rekeyOptions, out, diag io.Writer, args
 	if res == nil {
 		return err
 	}
-	n := names(res.Names)
-	for i := range res.Files {
-		res.Files[i].Added = n.label(res.Files[i].Added)
-		res.Files[i].Removed = n.label(res.Files[i].Removed)
+	if werr := res.Write(out, opts.format, opts.dryRun); werr != nil {
+		return werr
 	}
-	writeRekeyReport(out, opts.format, res.Files, opts.dryRun)
-	if failed := res.Failed(); failed > 0 {
+	if res.Failed() > 0 {
 		if res.NoIdentity {
 			fmt.Fprintln(diag, "keycycle: hint: no age identity was found; set SOPS_AGE_KEY_FILE to a key file that opens these files")
 		}

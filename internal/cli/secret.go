@@ -99,7 +99,7 @@ func secretOpCmd(e *env, m *mutateFlags, cmd *cobra.Command, run func(context.Co
 		case err != nil:
 			return err
 		case res.Nothing && m.format == "json":
-			err = writeChangeJSON(e.stdout, m.dryRun, "", &change.Plan{Files: []change.FileResult{}}, res.Audit)
+			err = ops.WriteShown(e.stdout, "json", ops.Shown{DryRun: m.dryRun, Plan: &change.Plan{Files: []change.FileResult{}}, Request: &change.Request{Audit: res.Audit}})
 		case res.Nothing:
 			fmt.Fprintln(e.stdout, "nothing to change")
 		case m.format == "text":

@@ -90,7 +90,7 @@ func (m *mutateFlags) options() ops.Options {
 		o.Warnf = func(format string, args ...any) { warnf(m.stderr, format, args...) }
 	}
 	if m.stdout != nil {
-		o.Show = func(v ops.Shown) error { return showChange(m.stdout, m.format, v) }
+		o.Show = func(v ops.Shown) error { return ops.WriteShown(m.stdout, m.format, v) }
 	}
 	return o
 }

@@ -29,10 +29,8 @@ type RekeyRequest struct {
 
 // Rekeyed is what a rekey did to each file it checked.
 type Rekeyed struct {
-	// Files are in path order.
+	// Files are in path order; recipients are named by their anchors.
 	Files []FileOutcome
-	// Names maps recipients to the anchor names .sops.yaml gives them.
-	Names map[string]string
 	// NoIdentity is true when no age identity was found to open files.
 	NoIdentity bool
 }
@@ -86,9 +84,14 @@ func Rekey(ctx context.Context, o Options, r RekeyRequest) (res *Rekeyed, err er
 	if err != nil {
 		return nil, PlanError(err)
 	}
-	res = &Rekeyed{Files: outcomes(plan, only, o.DryRun), Names: req.KeyNames(), NoIdentity: len(ids) == 0}
+	names := req.KeyNames()
+	res = &Rekeyed{Files: outcomes(plan, only, o.DryRun), NoIdentity: len(ids) == 0}
+	for i := range res.Files {
+		res.Files[i].Added = label(names, res.Files[i].Added)
+		res.Files[i].Removed = label(names, res.Files[i].Removed)
+	}
 	if !o.DryRun && len(plan.Files) > 0 {
-		entry, paths := plan.AuditEntry(res.Names, req.Audit)
+		entry, paths := plan.AuditEntry(names, req.Audit)
 		if err := s.Write(ctx, plan, entry, fmt.Sprintf("keycycle: rekey %d file(s)", len(paths)), paths); err != nil {
 			return nil, err
 		}
