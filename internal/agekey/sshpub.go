@@ -12,30 +12,31 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// Converted is one ssh-ed25519 public key converted to an age recipient.
+// Converted is one ssh-ed25519 public key converted to an age recipient;
+// its JSON form is an entry of keycycle.ssh-to-age/v1's recipients.
 type Converted struct {
 	// Line is the 1-based line number of the key in the input.
-	Line int
+	Line int `json:"line"`
+	// Recipient is the age1… recipient, as Mic92/ssh-to-age prints it.
+	Recipient string `json:"recipient"`
+	// SSHKey is the key in canonical form, "ssh-ed25519 BASE64".
+	SSHKey string `json:"ssh_key"`
+	// Comment is the key's comment, if any.
+	Comment string `json:"comment,omitempty"`
 	// Hosts is the host field of a known_hosts or ssh-keyscan line (names,
 	// addresses or a hashed |1|… entry), nil for authorized_keys lines.
-	Hosts []string
-	// SSHKey is the key in canonical form, "ssh-ed25519 BASE64".
-	SSHKey string
-	// Comment is the key's comment, if any.
-	Comment string
-	// Recipient is the age1… recipient, as Mic92/ssh-to-age prints it.
-	Recipient string
+	Hosts []string `json:"hosts,omitempty"`
 }
 
 // Skipped is a key line that SSHPublicKeysToAge could not convert because
 // it holds no ssh-ed25519 key (RSA, ECDSA, certificates, revoked keys…).
 type Skipped struct {
 	// Line is the 1-based line number in the input.
-	Line int
+	Line int `json:"line"`
 	// KeyType is the SSH key type ("ssh-rsa"), when known.
-	KeyType string
+	KeyType string `json:"key_type"`
 	// Reason says in plain words why the line was skipped.
-	Reason string
+	Reason string `json:"reason"`
 }
 
 // SSHPublicToAge converts one OpenSSH ed25519 public key to its age1…
