@@ -2,49 +2,34 @@ package cli
 
 import (
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/keycycle/keycycle/internal/hostcheck"
 	"github.com/keycycle/keycycle/internal/rotation"
 	"github.com/keycycle/keycycle/internal/rotation/hostkey"
-	"github.com/keycycle/keycycle/internal/textutil"
 )
 
-// maxVerifyInput bounds what host verify reads from stdin.
-const maxVerifyInput = 64 << 20
-
-// hostKeyFlags are the flags every host-side key command shares: the
+// hostKeyFlags adds the flags every host-side key command shares: the
 // host's root and its sops-nix key file (a host path, under --root).
-type hostKeyFlags struct {
-	root    string
-	keyFile string
+func hostKeyFlags(cmd *cobra.Command) *hostkey.Host {
+	h := &hostkey.Host{}
+	cmd.Flags().StringVar(&h.Root, "root", "/", "folder standing for the host's / (the key file is found under it)")
+	cmd.Flags().StringVar(&h.KeyFile, "key-file", hostcheck.DefaultKeyFile, "the age key file sops-nix reads (a host path)")
+	return h
 }
 
-func (h *hostKeyFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&h.root, "root", "/", "folder standing for the host's / (the key file is found under it)")
-	cmd.Flags().StringVar(&h.keyFile, "key-file", hostcheck.DefaultKeyFile, "the age key file sops-nix reads (a host path)")
-}
-
-// keyPath returns where the key file is on this machine: under --root,
-// following links as the host would, never leaving --root.
-func (h *hostKeyFlags) keyPath() (string, error) {
-	st, err := os.Stat(h.root)
-	if err != nil || !st.IsDir() {
-		return "", errorf("pass --root the folder that stands for the host's /", "--root %s is not a folder", h.root)
-	}
-	if !strings.HasPrefix(h.keyFile, "/") {
-		return "", errorf("write the host path in full, e.g. "+hostcheck.DefaultKeyFile, "--key-file %q is not an absolute path", h.keyFile)
-	}
-	hp, err := hostcheck.Root{Dir: h.root}.Resolve(h.keyFile, true)
+// printKeyResult prints the recipient of the key file after a swap, and
+// unchanged on stderr when there was nothing to do.
+func printKeyResult(e *env, res hostkey.Result, err error, unchanged string) error {
 	if err != nil {
-		return "", errorf("fix the links on the way to the key file", "--key-file %s: %v", h.keyFile, err)
+		return err
 	}
-	return filepath.Join(h.root, filepath.FromSlash(hp)), nil
+	if !res.Changed {
+		fmt.Fprintln(e.stderr, unchanged)
+	}
+	_, err = fmt.Fprintln(e.stdout, res.Recipient)
+	return err
 }
 
 // newHostKeyCmds returns the host-side rotation commands; 'keycycle
@@ -55,7 +40,7 @@ func newHostKeyCmds(e *env) []*cobra.Command {
 }
 
 func newHostKeygenCmd(e *env) *cobra.Command {
-	h := &hostKeyFlags{}
+	var h *hostkey.Host
 	var out string
 	var reuse bool
 	cmd := &cobra.Command{
@@ -71,17 +56,9 @@ failing, so that a repeated rotation step gets the same key.`,
   keycycle host keygen --out /root/new-key.txt`,
 		Args: argsHint(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path := out
-			if path == "" {
-				kp, err := h.keyPath()
-				if err != nil {
-					return err
-				}
-				path = hostkey.Staged(kp)
-			}
-			r, existed, err := hostkey.Keygen(path, reuse)
+			path, r, existed, err := h.NewKey(out, reuse)
 			if err != nil {
-				return errorf("pick another path, or pass --reuse to keep a key made before", "cannot make a key at %s: %s", path, textutil.ErrReason(err))
+				return err
 			}
 			if existed {
 				fmt.Fprintf(e.stderr, "keycycle: kept the key already at %s\n", path)
@@ -90,20 +67,15 @@ failing, so that a repeated rotation step gets the same key.`,
 			return err
 		},
 	}
-	h.register(cmd)
+	h = hostKeyFlags(cmd)
 	cmd.Flags().StringVar(&out, "out", "", "write the new key here (taken as given, not under --root)")
 	cmd.Flags().BoolVar(&reuse, "reuse", false, "when a valid key is already at the path, print its recipient")
 	return cmd
 }
 
-// verifyFlags are host verify's own flags.
-type verifyFlags struct {
-	key, name, recipient, sopsNixKeys string
-}
-
 func newHostVerifyCmd(e *env) *cobra.Command {
-	h := &hostKeyFlags{}
-	v := &verifyFlags{}
+	var h *hostkey.Host
+	p := &hostkey.Proof{}
 	cmd := &cobra.Command{
 		Use:   "verify < FILE",
 		Short: "Prove that one key alone opens the sops file on stdin (prints ok or fail)",
@@ -128,34 +100,22 @@ YAML). Exit code 1 when the key does not open the file.`,
   ssh root@griefling keycycle host verify --name shared.yaml < sops/shared.yaml`,
 		Args: argsHint(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runHostVerify(e, h, v)
+			return runHostVerify(e, h, p)
 		},
 	}
-	h.register(cmd)
+	h = hostKeyFlags(cmd)
 	f := cmd.Flags()
-	f.StringVar(&v.key, "key", "", "the key file to prove (taken as given; default the host's key file)")
-	f.StringVar(&v.name, "name", "stdin.yaml", "name of the file on stdin; its extension tells the format")
-	f.StringVar(&v.recipient, "recipient", "", "use only the key file's identity of this recipient")
-	f.StringVar(&v.sopsNixKeys, "sops-nix-keys", "", "also prove with sops-nix's gathered keys (a host path), when that file exists")
+	f.StringVar(&p.KeyFile, "key", "", "the key file to prove (taken as given; default the host's key file)")
+	f.StringVar(&p.Name, "name", "stdin.yaml", "name of the file on stdin; its extension tells the format")
+	f.StringVar(&p.Recipient, "recipient", "", "use only the key file's identity of this recipient")
+	f.StringVar(&p.SopsNixKeys, "sops-nix-keys", "", "also prove with sops-nix's gathered keys (a host path), when that file exists")
 	return cmd
 }
 
-func runHostVerify(e *env, h *hostKeyFlags, v *verifyFlags) error {
-	path := v.key
-	if path == "" {
-		var err error
-		if path, err = h.keyPath(); err != nil {
-			return err
-		}
-	}
-	data, err := io.ReadAll(io.LimitReader(e.stdin, maxVerifyInput+1))
-	if err != nil || len(data) > maxVerifyInput {
-		return errorf("send the encrypted file on stdin", "cannot read stdin (at most 64 MiB): %v", err)
-	}
-	fail, err := hostkey.Prove(hostkey.Proof{KeyFile: path, Recipient: v.recipient, Name: v.name, Data: data,
-		Root: h.root, SopsNixKeys: v.sopsNixKeys})
+func runHostVerify(e *env, h *hostkey.Host, p *hostkey.Proof) error {
+	fail, err := h.Verify(e.stdin, *p)
 	if err != nil {
-		return errorf("pass --key an age key file (AGE-SECRET-KEY-1… lines)", "%v", err)
+		return err
 	}
 	if fail != "" {
 		fmt.Fprintf(e.stdout, "fail: %s\n", fail)
@@ -166,7 +126,7 @@ func runHostVerify(e *env, h *hostKeyFlags, v *verifyFlags) error {
 }
 
 func newHostInstallKeyCmd(e *env) *cobra.Command {
-	h := &hostKeyFlags{}
+	var h *hostkey.Host
 	var from string
 	cmd := &cobra.Command{
 		Use:   "install-key",
@@ -179,32 +139,17 @@ one atomic rename. Repeating it finishes an interrupted swap. It prints
 the recipient of the installed key.`,
 		Args: argsHint(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			kp, err := h.keyPath()
-			if err != nil {
-				return err
-			}
-			src := from
-			if src == "" {
-				src = hostkey.Staged(kp)
-			}
-			res, err := hostkey.Install(src, kp)
-			if err != nil {
-				return errorf("'keycycle host check' shows the key files; restore-key or retire-key clears a kept key", "cannot install %s: %s", src, textutil.ErrReason(err))
-			}
-			if !res.Changed {
-				fmt.Fprintf(e.stderr, "keycycle: already installed\n")
-			}
-			_, err = fmt.Fprintln(e.stdout, res.Recipient)
-			return err
+			res, err := h.Install(from)
+			return printKeyResult(e, res, err, "keycycle: already installed")
 		},
 	}
-	h.register(cmd)
+	h = hostKeyFlags(cmd)
 	cmd.Flags().StringVar(&from, "from", "", "the new key file (taken as given; default the staged key)")
 	return cmd
 }
 
 func newHostRestoreKeyCmd(e *env) *cobra.Command {
-	h := &hostKeyFlags{}
+	var h *hostkey.Host
 	var from string
 	cmd := &cobra.Command{
 		Use:   "restore-key",
@@ -215,52 +160,26 @@ a staged new key that was never installed is deleted. With nothing to
 undo it changes nothing. It prints the recipient of the key file.`,
 		Args: argsHint(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			kp, err := h.keyPath()
-			if err != nil {
-				return err
-			}
-			staged := from
-			if staged == "" {
-				staged = hostkey.Staged(kp)
-			}
-			res, err := hostkey.Restore(kp, staged)
-			if err != nil {
-				return errorf("'keycycle host check' shows the key files", "cannot restore the key: %s", textutil.ErrReason(err))
-			}
-			if !res.Changed {
-				fmt.Fprintln(e.stderr, "keycycle: nothing to restore")
-			}
-			_, err = fmt.Fprintln(e.stdout, res.Recipient)
-			return err
+			res, err := h.Restore(from)
+			return printKeyResult(e, res, err, "keycycle: nothing to restore")
 		},
 	}
-	h.register(cmd)
+	h = hostKeyFlags(cmd)
 	cmd.Flags().StringVar(&from, "from", "", "the staged new key to delete (default KEY"+hostkey.StagedSuffix+")")
 	return cmd
 }
 
 func newHostRetireKeyCmd(e *env) *cobra.Command {
-	h := &hostKeyFlags{}
+	var h *hostkey.Host
 	cmd := &cobra.Command{
 		Use:   "retire-key",
 		Short: "Delete the previous key kept for rollback, once a rotation is done",
 		Args:  argsHint(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			kp, err := h.keyPath()
-			if err != nil {
-				return err
-			}
-			res, err := hostkey.Retire(kp)
-			if err != nil {
-				return errorf("'keycycle host check' shows the key files", "cannot retire the kept key: %s", textutil.ErrReason(err))
-			}
-			if !res.Changed {
-				fmt.Fprintln(e.stderr, "keycycle: no kept key")
-			}
-			_, err = fmt.Fprintln(e.stdout, res.Recipient)
-			return err
+			res, err := h.Retire()
+			return printKeyResult(e, res, err, "keycycle: no kept key")
 		},
 	}
-	h.register(cmd)
+	h = hostKeyFlags(cmd)
 	return cmd
 }
