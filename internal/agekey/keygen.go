@@ -13,6 +13,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/keycycle/keycycle/internal/fsutil"
+	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 // Generate creates a new X25519 identity and writes it to path in the
@@ -59,4 +60,27 @@ func generateAt(w io.Writer, now time.Time) (string, error) {
 		return "", err
 	}
 	return r, nil
+}
+
+// Keygen is 'keycycle keygen': a new identity written to the new file
+// output (Generate), or to w when output is "" or "-" (GenerateTo). Its
+// errors carry the hint that helps (textutil.HintOf).
+func Keygen(output string, w io.Writer) (recipient string, err error) {
+	if output == "" || output == "-" {
+		rec, err := GenerateTo(w)
+		if err != nil {
+			return "", textutil.Hintf("check that standard output can be written", "cannot write the identity: %v", err)
+		}
+		return rec, nil
+	}
+	rec, err := Generate(output)
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		return "", textutil.Hintf("pick another path, or move the old key away first: keycycle never overwrites a key file",
+			"%s already exists", output)
+	case err != nil:
+		return "", textutil.Hintf("check that the folder exists and that you may write in it",
+			"cannot create %s: %s", output, textutil.ErrReason(err))
+	}
+	return rec, nil
 }

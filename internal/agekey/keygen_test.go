@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 var keyFileRE = regexp.MustCompile(`^# created: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)\n# public key: (age1[a-z0-9]{58})\nAGE-SECRET-KEY-1[A-Z0-9]{58}\n$`)
@@ -98,5 +100,27 @@ func TestGenerateAgeKeygen(t *testing.T) {
 	}
 	if strings.TrimSpace(string(out)) != rec {
 		t.Fatalf("age-keygen -y printed %q, Generate returned %q", out, rec)
+	}
+}
+
+// TestKeygenCommand pins 'keycycle keygen': to a writer for "-", to a new
+// 0600 file otherwise, never over an existing one, with hints.
+func TestKeygenCommand(t *testing.T) {
+	var b strings.Builder
+	rec, err := Keygen("-", &b)
+	if err != nil || !strings.Contains(b.String(), "# public key: "+rec+"\n") {
+		t.Fatalf("to stdout: %q %v", b.String(), err)
+	}
+	path := filepath.Join(t.TempDir(), "keys.txt")
+	if rec, err = Keygen(path, nil); err != nil || !strings.HasPrefix(rec, "age1") {
+		t.Fatalf("to a file: %q %v", rec, err)
+	}
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("mode: %v %v", st, err)
+	}
+	for _, p := range []string{path, filepath.Join(path+".d", "k")} {
+		if _, err := Keygen(p, nil); textutil.HintOf(err) == "" {
+			t.Errorf("%s: %v, want an error with a hint", p, err)
+		}
 	}
 }

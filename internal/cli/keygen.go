@@ -2,17 +2,14 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/keycycle/keycycle/internal/agekey"
-	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 type keygenOptions struct {
@@ -49,24 +46,15 @@ the private key never leaves it.`,
 }
 
 func runKeygen(_ context.Context, opts *keygenOptions, out io.Writer, _ []string) error {
+	rec, err := agekey.Keygen(opts.output, out)
+	if err != nil {
+		return err
+	}
 	if opts.output == "" || opts.output == "-" {
-		rec, err := agekey.GenerateTo(out)
-		if err != nil {
-			return errorf("check that standard output can be written", "cannot write the identity: %v", err)
-		}
 		if !isTerminal(out) {
 			fmt.Fprintf(opts.stderr, "Public key: %s\n", rec)
 		}
 		return nil
-	}
-	rec, err := agekey.Generate(opts.output)
-	switch {
-	case errors.Is(err, fs.ErrExist):
-		return errorf("pick another path, or move the old key away first: keycycle never overwrites a key file",
-			"%s already exists", opts.output)
-	case err != nil:
-		return errorf("check that the folder exists and that you may write in it",
-			"cannot create %s: %s", opts.output, textutil.ErrReason(err))
 	}
 	fmt.Fprintf(opts.stderr, "Public key: %s\n", rec)
 	_, err = fmt.Fprintln(out, rec)
