@@ -2,16 +2,13 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"io"
-	"time"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/keycycle/keycycle/internal/check"
 	"github.com/keycycle/keycycle/internal/policy"
-	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 type checkOptions struct {
@@ -55,7 +52,7 @@ code scanning.`,
 		Args: argsHint(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if list, _ := cmd.Flags().GetBool("list"); list {
-				return listKinds(e.stdout, opts.format)
+				return check.WriteKinds(e.stdout, opts.format)
 			}
 			return runCheck(cmd.Context(), opts, e.stdout, args)
 		},
@@ -71,7 +68,7 @@ code scanning.`,
 }
 
 func runCheck(ctx context.Context, opts *checkOptions, out io.Writer, args []string) error {
-	now, err := asOf(opts.asOf)
+	now, err := policy.AsOf(opts.asOf)
 	if err != nil {
 		return err
 	}
@@ -79,24 +76,13 @@ func runCheck(ctx context.Context, opts *checkOptions, out io.Writer, args []str
 	if err != nil {
 		return err
 	}
-	pol, err := policy.Load(r.Root)
+	rep, err := check.Lint(r, now)
 	if err != nil {
-		return errorf("check that the file is readable", "cannot read the policy: %v", err)
+		return err
 	}
-	rep := check.RunWith(r, check.Options{Policy: pol, Now: now})
-	switch opts.format {
-	case "json":
-		if err := writeCheckJSON(out, rep); err != nil {
-			return err
-		}
-	case "github":
-		check.WriteGitHub(out, rep, func(f string) string { return displayPath(rep.Root, f) })
-	case "sarif":
-		if err := check.WriteSARIF(out, rep, versionString(), func(f string) string { return displayPath(rep.Root, f) }); err != nil {
-			return err
-		}
-	default:
-		writeCheckText(out, rep)
+	display := func(f string) string { return displayPath(rep.Root, f) }
+	if err := check.Write(out, rep, opts.format, versionString(), display); err != nil {
+		return err
 	}
 	if rep.Errors > 0 || (opts.strict && rep.Warnings > 0) {
 		return errFindings
@@ -104,61 +90,19 @@ func runCheck(ctx context.Context, opts *checkOptions, out io.Writer, args []str
 	return nil
 }
 
-// checkJSON is the documented schema of 'check --format json'
-// (docs/checks.md); it only grows.
-type checkJSON struct {
-	Schema string `json:"schema"`
-	*check.Report
-}
+// writeCheckText is check.WriteText, for the demo.
+func writeCheckText(out io.Writer, rep *check.Report) { check.WriteText(out, rep) }
 
-func writeCheckJSON(out io.Writer, rep *check.Report) error {
-	enc := json.NewEncoder(out)
-	enc.SetIndent("", "  ")
-	return enc.Encode(checkJSON{Schema: "keycycle.check/v1", Report: rep})
+// displayPath makes a root-relative finding path relative to the working
+// directory when the repository is below it (CI checks out the repository
+// there and annotates paths from it), else leaves it root-relative.
+func displayPath(root, file string) string {
+	if file == "" {
+		return ""
+	}
+	rel, ok := relToWD(filepath.Join(root, filepath.FromSlash(file)))
+	if !ok {
+		return file
+	}
+	return filepath.ToSlash(rel)
 }
-
-func writeCheckText(out io.Writer, rep *check.Report) {
-	for _, f := range rep.Findings {
-		loc := f.File
-		if f.Line > 0 {
-			loc = fmt.Sprintf("%s:%d", f.File, f.Line)
-		}
-		fmt.Fprintf(out, "%s: %s %s %s: %s\n", loc, f.Severity, f.ID, f.Name, f.Message)
-		if f.Hint != "" {
-			fmt.Fprintf(out, "    hint: %s\n", f.Hint)
-		}
-	}
-	if len(rep.Findings) > 0 {
-		fmt.Fprintln(out)
-	}
-	fmt.Fprintf(out, "%s, %s, %s in %s and %s checked\n",
-		plural(rep.Errors, "error"), plural(rep.Warnings, "warning"), plural(rep.Infos, "note"),
-		rep.Config, plural(rep.Files, "secrets file"))
-}
-
-func listKinds(out io.Writer, format string) error {
-	kinds := check.Kinds()
-	if format == "json" {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(kinds)
-	}
-	for _, k := range kinds {
-		fmt.Fprintf(out, "%s  %-7s  %-20s  %s\n", k.ID, k.Severity, k.Name, k.Summary)
-	}
-	return nil
-}
-
-// asOf parses --as-of; empty means now.
-func asOf(s string) (time.Time, error) {
-	if s == "" {
-		return time.Now(), nil
-	}
-	t, err := policy.ParseTime(s)
-	if err != nil {
-		return time.Time{}, errorf("write --as-of 2026-01-01 or an RFC 3339 time", "--as-of: %v", err)
-	}
-	return t, nil
-}
-
-func plural(n int, word string) string { return textutil.Plural(n, word) }

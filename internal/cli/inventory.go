@@ -4,11 +4,10 @@ import (
 	"context"
 	"io"
 
-	"github.com/keycycle/keycycle/internal/policy"
-
 	"github.com/spf13/cobra"
 
 	"github.com/keycycle/keycycle/internal/inventory"
+	"github.com/keycycle/keycycle/internal/policy"
 )
 
 type inventoryOptions struct {
@@ -77,21 +76,10 @@ func runInventory(ctx context.Context, opts *inventoryOptions, out io.Writer, ar
 	if err != nil {
 		return err
 	}
-	inv := inventory.Build(r)
-	now, err := asOf(opts.asOf)
+	now, err := policy.AsOf(opts.asOf)
 	if err != nil {
 		return err
 	}
-	if pol, err := policy.Load(r.Root); err == nil {
-		inventory.AddAges(inv, pol, now)
-	}
-	switch opts.format {
-	case "json":
-		return inventory.WriteJSON(out, inv)
-	case "dot":
-		return inventory.WriteDot(out, inv)
-	case "mermaid":
-		return inventory.WriteMermaid(out, inv)
-	}
-	return inventory.WriteTableWith(out, inv, inventory.TableOptions{Paint: styleFor(out).mark})
+	inv := inventory.BuildAt(r, now)
+	return inventory.Write(out, inv, opts.format, inventory.TableOptions{Paint: styleFor(out).mark})
 }
