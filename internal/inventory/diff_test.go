@@ -5,7 +5,10 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 func TestFilterExcludedMatchesAsTheScans(t *testing.T) {
@@ -21,5 +24,35 @@ func TestDiffNamesTheRevisionItCannotRead(t *testing.T) {
 	var re *RevisionError
 	if !errors.As(err, &re) || re.Rev != "nosuchrev" {
 		t.Fatalf("err = %v, want a *RevisionError for nosuchrev", err)
+	}
+}
+
+func TestDiffRevisionsHintsAtTheRevision(t *testing.T) {
+	_, err := DiffRevisions(context.Background(), t.TempDir(), []string{"nosuchrev"}, nil, nil)
+	if err == nil || !strings.HasPrefix(err.Error(), `cannot read revision "nosuchrev": `) || textutil.HintOf(err) == "" {
+		t.Fatalf("err = %v, want a hint naming the revision", err)
+	}
+}
+
+// TestDiffReportText pins the text of 'keycycle diff': names, else whole
+// recipients, and what the removed keys can still read.
+func TestDiffReportText(t *testing.T) {
+	yes, no := true, false
+	var b strings.Builder
+	(&DiffReport{From: "HEAD", To: "working tree"}).WriteText(&b)
+	(&DiffReport{Files: []DiffFile{
+		{File: "a.yaml", Status: "changed", Gained: []DiffKey{{Name: "web"}}, Lost: []DiffKey{{Recipient: "age1x"}}, DataKeyRotated: &yes},
+		{File: "b.yaml", Status: "changed", Lost: []DiffKey{{Name: "old"}}, DataKeyRotated: &no},
+		{File: "c.yaml", Status: "changed", Lost: []DiffKey{{Name: "old"}}},
+		{File: "d.yaml", Status: "added", Gained: []DiffKey{{Name: "web"}}},
+	}}).WriteText(&b)
+	want := `no change in who can decrypt what between HEAD and working tree
+a.yaml: changed +web -age1x (new data key)
+b.yaml: changed -old (same data key: the removed keys can still read this content)
+c.yaml: changed -old (values not re-encrypted: the removed keys can still read this content)
+d.yaml: added +web
+`
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}
 }
