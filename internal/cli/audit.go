@@ -2,12 +2,10 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -89,71 +87,21 @@ such, and 'keycycle audit verify' says what happened to it.`,
 	return cmd
 }
 
-// auditLogJSON is the keycycle.audit.log/v1 document (docs/audit.md); it
-// only grows.
-type auditLogJSON struct {
-	Schema  string         `json:"schema"`
-	File    string         `json:"file"`
-	Entries []audit.Record `json:"entries"`
-}
-
 func runAuditLog(ctx context.Context, opts *auditLogOptions, out io.Writer, args []string) error {
-	if opts.last < 0 {
-		return errorf("give a count of entries, or 0 for all", "--last %d is negative", opts.last)
-	}
-	path, recs, err := readAuditLog(opts.repo)
+	cfg, err := findConfig(opts.repo)
 	if err != nil {
 		return err
 	}
-	if opts.head {
-		return writeAuditHead(out, opts.format, path, recs)
+	l, err := audit.ReadLog(filepath.Dir(cfg), opts.last)
+	switch {
+	case err != nil:
+		return err
+	case opts.head:
+		return l.WriteHead(out, opts.format)
+	case opts.format == "json":
+		return l.WriteJSON(out)
 	}
-	if opts.last > 0 && len(recs) > opts.last {
-		recs = recs[len(recs)-opts.last:]
-	}
-	if opts.format == "json" {
-		if recs == nil {
-			recs = []audit.Record{}
-		}
-		return writeAuditJSON(out, auditLogJSON{Schema: "keycycle.audit.log/v1", File: path, Entries: recs})
-	}
-	for i, r := range recs {
-		if i > 0 {
-			fmt.Fprintln(out)
-		}
-		if r.Err != nil {
-			fmt.Fprintf(out, "line %d: not a valid entry: %v (run 'keycycle audit verify')\n", r.Line, r.Err)
-			continue
-		}
-		if err := audit.WriteText(out, r.Entry); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// auditHeadJSON is the keycycle.audit.head/v1 document of 'audit log
-// --head --format json'.
-type auditHeadJSON struct {
-	Schema string `json:"schema"`
-	File   string `json:"file"`
-	Seq    int    `json:"seq"`
-	Head   string `json:"head"`
-}
-
-func writeAuditHead(out io.Writer, format, path string, recs []audit.Record) error {
-	if len(recs) == 0 {
-		return errorf("the log gets its first entry from the first command that changes files", "%s is empty: it has no head", path)
-	}
-	last := recs[len(recs)-1]
-	if last.Err != nil || last.Partial {
-		return errorf("run 'keycycle audit verify' to see what is wrong", "the last line of %s is not a valid entry", path)
-	}
-	if format == "json" {
-		return writeAuditJSON(out, auditHeadJSON{Schema: "keycycle.audit.head/v1", File: path, Seq: last.Entry.Seq, Head: last.Hash})
-	}
-	fmt.Fprintln(out, last.Hash)
-	return nil
+	return l.WriteText(out)
 }
 
 type auditVerifyOptions struct {
@@ -203,87 +151,27 @@ Exit 0 when the log is intact, 1 when it is not, 2 when there is no log.`,
 	return cmd
 }
 
-// auditVerifyJSON is the keycycle.audit.verify/v1 document (docs/audit.md);
-// it only grows.
-type auditVerifyJSON struct {
-	Schema string `json:"schema"`
-	File   string `json:"file"`
-	Intact bool   `json:"intact"`
-	audit.Report
-}
-
 func runAuditVerify(ctx context.Context, opts *auditVerifyOptions, out io.Writer, args []string) error {
-	anchor := audit.NormalizeHash(opts.expectHead)
-	if anchor != "" && !audit.ValidHash(anchor) {
-		return errorf("give the 64 hex digits 'keycycle audit log --head' printed", "--expect-head %q is not a line hash", opts.expectHead)
-	}
-	path, f, err := openAuditLog(opts.repo)
+	cfg, err := findConfig(opts.repo)
 	if err != nil {
 		return err
 	}
-	rep, err := audit.Verify(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	v, err := audit.VerifyLog(filepath.Dir(cfg), opts.expectHead)
 	if err != nil {
-		return errorf("check the file's permissions", "cannot read %s: %v", path, err)
-	}
-	if anchor != "" {
-		rep.CheckAnchor(anchor)
+		return err
 	}
 	if opts.format == "json" {
-		if err := writeAuditJSON(out, auditVerifyJSON{Schema: "keycycle.audit.verify/v1", File: path, Intact: rep.OK(), Report: rep}); err != nil {
-			return err
-		}
+		err = v.WriteJSON(out)
 	} else {
-		if err := rep.WriteText(out, path); err != nil {
-			return err
-		}
+		err = v.WriteText(out)
 	}
-	if !rep.OK() {
+	if err != nil {
+		return err
+	}
+	if !v.OK() {
 		return errFindings
 	}
 	return nil
-}
-
-// openAuditLog finds the repository and opens its audit log.
-func openAuditLog(repoFlag string) (string, *os.File, error) {
-	cfg, err := findConfig(repoFlag)
-	if err != nil {
-		return "", nil, err
-	}
-	path := audit.Path(filepath.Dir(cfg))
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return path, nil, errorf("keycycle starts it with the first command that changes files; 'keycycle audit note' starts one by hand",
-			"no audit log at %s", path)
-	}
-	if err != nil {
-		return path, nil, errorf("check the file's permissions", "cannot read %s: %v", path, errors.Unwrap(err))
-	}
-	return path, f, nil
-}
-
-func readAuditLog(repoFlag string) (string, []audit.Record, error) {
-	path, f, err := openAuditLog(repoFlag)
-	if err != nil {
-		return path, nil, err
-	}
-	recs, err := audit.Read(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return path, nil, errorf("check the file's permissions", "cannot read %s: %v", path, err)
-	}
-	return path, recs, nil
-}
-
-func writeAuditJSON(out io.Writer, v any) error {
-	enc := json.NewEncoder(out)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
 }
 
 type auditNoteOptions struct {
@@ -378,30 +266,13 @@ func noteSubject(s string) string {
 // the command path, each flag that was set (values of flags annotated
 // secretFlag replaced by <redacted>), then the arguments.
 func auditCommand(cmd *cobra.Command, args []string) string {
-	words := strings.Fields(cmd.CommandPath())
+	var flags []audit.Flag
 	cmd.Flags().Visit(func(f *pflag.Flag) {
-		switch {
-		case f.Annotations[secretFlag] != nil:
-			words = append(words, "--"+f.Name+"=<redacted>")
-		case f.Value.Type() == "bool" && f.Value.String() == "true":
-			words = append(words, "--"+f.Name)
-		default:
-			vals := []string{f.Value.String()}
-			if sv, ok := f.Value.(pflag.SliceValue); ok {
-				vals = sv.GetSlice()
-			}
-			for _, v := range vals {
-				words = append(words, "--"+f.Name+"="+v)
-			}
+		vals := []string{f.Value.String()}
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			vals = sv.GetSlice()
 		}
+		flags = append(flags, audit.Flag{Name: f.Name, Values: vals, Bool: f.Value.Type() == "bool", Secret: f.Annotations[secretFlag] != nil})
 	})
-	for i, a := range args {
-		if strings.HasPrefix(a, "-") {
-			words = append(words, "--")
-			words = append(words, args[i:]...)
-			return audit.CommandLine(words)
-		}
-		words = append(words, a)
-	}
-	return audit.CommandLine(words)
+	return audit.Command(cmd.CommandPath(), flags, args)
 }
