@@ -1,17 +1,10 @@
 package cli
 
 import (
-	"path/filepath"
-	"slices"
 	"strings"
 
+	"github.com/keycycle/keycycle/internal/complete"
 	"github.com/spf13/cobra"
-
-	"github.com/keycycle/keycycle/internal/agekey"
-	"github.com/keycycle/keycycle/internal/hostcheck"
-	"github.com/keycycle/keycycle/internal/repo"
-	"github.com/keycycle/keycycle/internal/rotation"
-	"github.com/keycycle/keycycle/internal/sopsconfig"
 )
 
 // Dynamic completions, for cobra's 'completion' scripts (bash, zsh, fish,
@@ -58,40 +51,28 @@ func addCompletions(root *cobra.Command) {
 	}
 }
 
-// completionConfig reads the .sops.yaml the command would work on.
-func completionConfig(c *cobra.Command) (string, *sopsconfig.Config, bool) {
+// completionConfig is the .sops.yaml the command would work on, or "".
+func completionConfig(c *cobra.Command) string {
 	repoDir, _ := c.Flags().GetString("repo")
-	p, err := findConfig(repoDir)
-	if err != nil {
-		return "", nil, false
-	}
-	cfg, err := sopsconfig.Load(p)
-	if err != nil {
-		return "", nil, false
-	}
-	return p, cfg, true
+	p, _ := findConfig(repoDir)
+	return p
 }
 
-// completeKeyNames offers the anchor names under keys:, each described
-// by its group and shortened recipient.
-func completeKeyNames(c *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	const none = cobra.ShellCompDirectiveNoFileComp
-	if len(args) > 0 {
-		return nil, none
-	}
-	_, cfg, ok := completionConfig(c)
-	if !ok {
-		return nil, none
-	}
+// described turns candidates into cobra's completions.
+func described(cs []complete.Candidate) []cobra.Completion {
 	var out []cobra.Completion
-	for _, a := range cfg.Anchors {
-		desc := agekey.Abbrev(a.Value)
-		if len(a.Group) > 0 {
-			desc = strings.Join(a.Group, "/") + ": " + desc
-		}
-		out = append(out, cobra.CompletionWithDesc(a.Name, desc))
+	for _, c := range cs {
+		out = append(out, cobra.CompletionWithDesc(c.Value, c.Desc))
 	}
-	return out, none
+	return out
+}
+
+// completeKeyNames offers the anchor names under keys: (complete.KeyNames).
+func completeKeyNames(c *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	return described(complete.KeyNames(completionConfig(c))), cobra.ShellCompDirectiveNoFileComp
 }
 
 // completeKeyNamesAnywhere is completeKeyNames for a flag, whatever
@@ -102,54 +83,23 @@ func completeKeyNamesAnywhere(c *cobra.Command, _ []string, toComplete string) (
 
 // completeOpenRotations offers the IDs of the open rotations.
 func completeOpenRotations(c *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	const none = cobra.ShellCompDirectiveNoFileComp
 	if len(args) > 0 {
-		return nil, none
+		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	p, _, ok := completionConfig(c)
-	if !ok {
-		return nil, none
-	}
-	list, err := rotation.Store{Root: filepath.Dir(p)}.List()
-	if err != nil {
-		return nil, none
-	}
-	var out []cobra.Completion
-	for _, j := range list {
-		if j.State.Open() {
-			out = append(out, cobra.CompletionWithDesc(j.ID, "&"+j.Key+" "+string(j.State)))
-		}
-	}
-	return out, none
+	return described(complete.OpenRotations(completionConfig(c))), cobra.ShellCompDirectiveNoFileComp
 }
 
 // completeSecretsFiles offers the files rekey works on (as the
 // working directory sees them), less those already given.
 func completeSecretsFiles(c *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	const none = cobra.ShellCompDirectiveNoFileComp
-	p, cfg, ok := completionConfig(c)
+	files, ok := complete.SecretsFiles(completionConfig(c), args, func(p string) string { s, _ := relToWD(p); return s })
 	if !ok {
 		return nil, cobra.ShellCompDirectiveDefault
 	}
-	files, err := repo.SecretsFiles(p, cfg, nil)
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveDefault
-	}
-	var out []cobra.Completion
-	for _, f := range files {
-		shown, _ := relToWD(filepath.Join(filepath.Dir(p), filepath.FromSlash(f)))
-		if !slices.Contains(args, shown) {
-			out = append(out, shown)
-		}
-	}
-	return out, none
+	return files, cobra.ShellCompDirectiveNoFileComp
 }
 
 // completeHostCheckIDs offers host check's IDs for --only.
 func completeHostCheckIDs(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	var out []cobra.Completion
-	for _, c := range hostcheck.Checks() {
-		out = append(out, cobra.CompletionWithDesc(c.ID, c.Name))
-	}
-	return out, cobra.ShellCompDirectiveNoFileComp
+	return described(complete.HostChecks()), cobra.ShellCompDirectiveNoFileComp
 }
