@@ -79,18 +79,8 @@ func runHostCheck(ctx context.Context, opts *hostCheckOptions, out io.Writer, _ 
 	if err != nil {
 		return err
 	}
-	if opts.format == "json" {
-		err = hostcheck.WriteJSON(out, rep)
-	} else {
-		err = hostcheck.WriteText(out, rep)
-	}
-	if err != nil {
+	if err := hostcheck.Write(out, rep, opts.format, opts.metrics); err != nil {
 		return err
-	}
-	if opts.metrics != "" {
-		if err := hostcheck.WriteMetrics(opts.metrics, rep); err != nil {
-			return errorf("make sure the folder exists and is writable", "cannot write --metrics %s: %v", opts.metrics, err)
-		}
 	}
 	if rep.Status() == hostcheck.Fail {
 		return errFindings

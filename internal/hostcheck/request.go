@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -159,4 +160,23 @@ func (q Request) audit(ctx context.Context) ([]byte, error) {
 		data = []byte{}
 	}
 	return data, nil
+}
+
+// Write renders rep in format (json: WriteJSON, else WriteText) and,
+// when metrics names a file, writes the Prometheus metrics there
+// (WriteMetrics).
+func Write(w io.Writer, rep *Report, format, metrics string) error {
+	var err error
+	if format == "json" {
+		err = WriteJSON(w, rep)
+	} else {
+		err = WriteText(w, rep)
+	}
+	if err != nil || metrics == "" {
+		return err
+	}
+	if err := WriteMetrics(metrics, rep); err != nil {
+		return textutil.Hintf("make sure the folder exists and is writable", "cannot write --metrics %s: %v", metrics, err)
+	}
+	return nil
 }

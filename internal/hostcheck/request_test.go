@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,5 +45,20 @@ func TestRequestOptions(t *testing.T) {
 	}
 	if _, err := ParseMaxKeyAge(""); err != nil {
 		t.Errorf("no --max-key-age: %v", err)
+	}
+}
+
+// TestWriteMetricsHint: a --metrics file that cannot be written is an
+// error with a hint, after the report.
+func TestWriteMetricsHint(t *testing.T) {
+	var b strings.Builder
+	rep := &Report{}
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := Write(&b, rep, "text", filepath.Join(file, "x.prom"))
+	if err == nil || textutil.HintOf(err) == "" || b.Len() == 0 {
+		t.Errorf("err %v, output %q", err, b.String())
 	}
 }
