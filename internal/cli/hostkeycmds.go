@@ -19,19 +19,6 @@ func hostKeyFlags(cmd *cobra.Command) *hostkey.Host {
 	return h
 }
 
-// printKeyResult prints the recipient of the key file after a swap, and
-// unchanged on stderr when there was nothing to do.
-func printKeyResult(e *env, res hostkey.Result, err error, unchanged string) error {
-	if err != nil {
-		return err
-	}
-	if !res.Changed {
-		fmt.Fprintln(e.stderr, unchanged)
-	}
-	_, err = fmt.Fprintln(e.stdout, res.Recipient)
-	return err
-}
-
 // newHostKeyCmds returns the host-side rotation commands; 'keycycle
 // host' registers them.
 func newHostKeyCmds(e *env) []*cobra.Command {
@@ -125,10 +112,33 @@ func runHostVerify(e *env, h *hostkey.Host, p *hostkey.Proof) error {
 	return err
 }
 
-func newHostInstallKeyCmd(e *env) *cobra.Command {
-	var h *hostkey.Host
+// hostSwapCmd makes one of the commands that swap the host's key files
+// (install-key, restore-key, retire-key): run does the swap, unchanged
+// is said on stderr when there was nothing to do, fromHelp describes
+// --from ("": no --from).
+func hostSwapCmd(e *env, cmd *cobra.Command, fromHelp, unchanged string, run func(h *hostkey.Host, from string) (hostkey.Result, error)) *cobra.Command {
+	h := hostKeyFlags(cmd)
 	var from string
-	cmd := &cobra.Command{
+	if fromHelp != "" {
+		cmd.Flags().StringVar(&from, "from", "", fromHelp)
+	}
+	cmd.Args = argsHint(cobra.NoArgs)
+	cmd.RunE = func(*cobra.Command, []string) error {
+		res, err := run(h, from)
+		if err != nil {
+			return err
+		}
+		if !res.Changed {
+			fmt.Fprintln(e.stderr, unchanged)
+		}
+		_, err = fmt.Fprintln(e.stdout, res.Recipient)
+		return err
+	}
+	return cmd
+}
+
+func newHostInstallKeyCmd(e *env) *cobra.Command {
+	return hostSwapCmd(e, &cobra.Command{
 		Use:   "install-key",
 		Short: "Make a new key the host's key file, keeping the previous one for rollback",
 		Long: `Host install-key swaps the key file sops-nix reads for the key at --from
@@ -137,49 +147,23 @@ first kept, 0600, at KEY` + hostkey.KeptSuffix + ` ('host restore-key' puts it b
 'host retire-key' deletes it once the rotation is done); the swap itself is
 one atomic rename. Repeating it finishes an interrupted swap. It prints
 the recipient of the installed key.`,
-		Args: argsHint(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := h.Install(from)
-			return printKeyResult(e, res, err, "keycycle: already installed")
-		},
-	}
-	h = hostKeyFlags(cmd)
-	cmd.Flags().StringVar(&from, "from", "", "the new key file (taken as given; default the staged key)")
-	return cmd
+	}, "the new key file (taken as given; default the staged key)", "keycycle: already installed", (*hostkey.Host).Install)
 }
 
 func newHostRestoreKeyCmd(e *env) *cobra.Command {
-	var h *hostkey.Host
-	var from string
-	cmd := &cobra.Command{
+	return hostSwapCmd(e, &cobra.Command{
 		Use:   "restore-key",
 		Short: "Put back the key install-key replaced (rollback of a rotation)",
 		Long: `Host restore-key undoes 'host install-key': the kept previous key becomes
 the key file again (or the key file is removed when there was none), and
 a staged new key that was never installed is deleted. With nothing to
 undo it changes nothing. It prints the recipient of the key file.`,
-		Args: argsHint(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := h.Restore(from)
-			return printKeyResult(e, res, err, "keycycle: nothing to restore")
-		},
-	}
-	h = hostKeyFlags(cmd)
-	cmd.Flags().StringVar(&from, "from", "", "the staged new key to delete (default KEY"+hostkey.StagedSuffix+")")
-	return cmd
+	}, "the staged new key to delete (default KEY"+hostkey.StagedSuffix+")", "keycycle: nothing to restore", (*hostkey.Host).Restore)
 }
 
 func newHostRetireKeyCmd(e *env) *cobra.Command {
-	var h *hostkey.Host
-	cmd := &cobra.Command{
+	return hostSwapCmd(e, &cobra.Command{
 		Use:   "retire-key",
 		Short: "Delete the previous key kept for rollback, once a rotation is done",
-		Args:  argsHint(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := h.Retire()
-			return printKeyResult(e, res, err, "keycycle: no kept key")
-		},
-	}
-	h = hostKeyFlags(cmd)
-	return cmd
+	}, "", "keycycle: no kept key", func(h *hostkey.Host, _ string) (hostkey.Result, error) { return h.Retire() })
 }
