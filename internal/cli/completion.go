@@ -3,8 +3,9 @@ package cli
 import (
 	"strings"
 
-	"github.com/keycycle/keycycle/internal/complete"
 	"github.com/spf13/cobra"
+
+	"github.com/keycycle/keycycle/internal/complete"
 )
 
 // Dynamic completions, for cobra's 'completion' scripts (bash, zsh, fish,
@@ -51,55 +52,54 @@ func addCompletions(root *cobra.Command) {
 	}
 }
 
-// completionConfig is the .sops.yaml the command would work on, or "".
-func completionConfig(c *cobra.Command) string {
+// offer completes a command's first argument with the candidates from
+// finds in the repository --repo names (or the nearest one upward).
+func offer(c *cobra.Command, args []string, from func(configPath string) []complete.Candidate) ([]cobra.Completion, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
 	repoDir, _ := c.Flags().GetString("repo")
 	p, _ := findConfig(repoDir)
-	return p
-}
-
-// described turns candidates into cobra's completions.
-func described(cs []complete.Candidate) []cobra.Completion {
 	var out []cobra.Completion
-	for _, c := range cs {
-		out = append(out, cobra.CompletionWithDesc(c.Value, c.Desc))
+	for _, cand := range from(p) {
+		out = append(out, cobra.CompletionWithDesc(cand.Value, cand.Desc))
 	}
-	return out
+	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
 // completeKeyNames offers the anchor names under keys: (complete.KeyNames).
 func completeKeyNames(c *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	if len(args) > 0 {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	return described(complete.KeyNames(completionConfig(c))), cobra.ShellCompDirectiveNoFileComp
+	return offer(c, args, complete.KeyNames)
 }
 
 // completeKeyNamesAnywhere is completeKeyNames for a flag, whatever
 // arguments stand before it.
-func completeKeyNamesAnywhere(c *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	return completeKeyNames(c, nil, toComplete)
+func completeKeyNamesAnywhere(c *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	return offer(c, nil, complete.KeyNames)
 }
 
 // completeOpenRotations offers the IDs of the open rotations.
 func completeOpenRotations(c *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	if len(args) > 0 {
-		return nil, cobra.ShellCompDirectiveNoFileComp
+	return offer(c, args, complete.OpenRotations)
+}
+
+// completeHostCheckIDs offers host check's IDs for --only.
+func completeHostCheckIDs(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	var out []cobra.Completion
+	for _, c := range complete.HostChecks() {
+		out = append(out, cobra.CompletionWithDesc(c.Value, c.Desc))
 	}
-	return described(complete.OpenRotations(completionConfig(c))), cobra.ShellCompDirectiveNoFileComp
+	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
 // completeSecretsFiles offers the files rekey works on (as the
 // working directory sees them), less those already given.
 func completeSecretsFiles(c *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	files, ok := complete.SecretsFiles(completionConfig(c), args, func(p string) string { s, _ := relToWD(p); return s })
+	repoDir, _ := c.Flags().GetString("repo")
+	p, _ := findConfig(repoDir)
+	files, ok := complete.SecretsFiles(p, args, func(p string) string { s, _ := relToWD(p); return s })
 	if !ok {
 		return nil, cobra.ShellCompDirectiveDefault
 	}
 	return files, cobra.ShellCompDirectiveNoFileComp
-}
-
-// completeHostCheckIDs offers host check's IDs for --only.
-func completeHostCheckIDs(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	return described(complete.HostChecks()), cobra.ShellCompDirectiveNoFileComp
 }
