@@ -2,28 +2,16 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"path/filepath"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/keycycle/keycycle/internal/audit"
+	"github.com/keycycle/keycycle/internal/ops"
 	"github.com/keycycle/keycycle/internal/vcs"
 )
-
-// secretFlag is the annotation that keeps a flag's value out of the audit
-// log: auditCommand writes --name=<redacted>.
-const secretFlag = "keycycle-secret"
-
-// defaultLockTimeout is how long a changing command waits for another
-// one to finish.
-const defaultLockTimeout = 30 * time.Second
 
 func newAuditCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
@@ -207,72 +195,22 @@ committed.`,
 	return cmd
 }
 
-func runAuditNote(ctx context.Context, opts *auditNoteOptions, out io.Writer, args []string) (err error) {
-	msg := strings.TrimSpace(args[0])
-	if msg == "" {
-		return errorf("say what was changed and why", "the note is empty")
-	}
-	s, err := begin(ctx, &opts.mutateFlags)
+func runAuditNote(ctx context.Context, opts *auditNoteOptions, out io.Writer, args []string) error {
+	n, err := ops.Note(ctx, opts.options(), args[0], opts.files)
 	if err != nil {
 		return err
 	}
-	defer s.End(&err)
-	root, _ := relToWD(s.Root)
-	files, err := vcs.RelPaths(root, opts.files)
-	if err != nil {
-		return errorf("give paths inside the repository, relative to its root", "--file: %v", err)
-	}
-	entry := audit.Entry{Command: opts.command, Files: files, Note: msg}
-	if s.DryRun() {
-		return writeNotePlan(out, root, entry, s.VCS)
-	}
-	if err := s.Log(ctx, entry, "keycycle: audit note: "+noteSubject(msg), files); err != nil {
+	if !n.DryRun {
+		_, err = fmt.Fprintf(out, "recorded #%d in %s (head %s)\n", n.Entry.Seq, n.Log, n.Head)
 		return err
 	}
-	seq, head, err := audit.Head(s.Root)
-	if err != nil {
+	fmt.Fprintf(out, "dry run: would append to %s:\n", n.Log)
+	if err := audit.WriteText(out, n.Entry); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "recorded #%d in %s (head %s)\n", seq, audit.Path(root), head)
-	return nil
-}
-
-func writeNotePlan(out io.Writer, root string, entry audit.Entry, kind vcs.Kind) error {
-	seq, _, err := audit.Head(root)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return errorf("run 'keycycle audit verify' to see what is wrong with the log", "cannot append to %s: %v", audit.Path(root), err)
+	if n.VCS != vcs.None {
+		fmt.Fprintf(out, "and commit it with %s\n", n.VCS)
 	}
-	entry.Seq, entry.Time, entry.Actor = seq+1, time.Now(), audit.Actor()
-	fmt.Fprintf(out, "dry run: would append to %s:\n", audit.Path(root))
-	if err := audit.WriteText(out, entry); err != nil {
-		return err
-	}
-	if kind != vcs.None {
-		fmt.Fprintf(out, "and commit it with %s\n", kind)
-	}
-	fmt.Fprintln(out, "nothing was written")
-	return nil
-}
-
-func noteSubject(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	if r := []rune(s); len(r) > 60 {
-		s = string(r[:60]) + "…"
-	}
-	return s
-}
-
-// auditCommand is the command line of cmd as the audit log records it:
-// the command path, each flag that was set (values of flags annotated
-// secretFlag replaced by <redacted>), then the arguments.
-func auditCommand(cmd *cobra.Command, args []string) string {
-	var flags []audit.Flag
-	cmd.Flags().Visit(func(f *pflag.Flag) {
-		vals := []string{f.Value.String()}
-		if sv, ok := f.Value.(pflag.SliceValue); ok {
-			vals = sv.GetSlice()
-		}
-		flags = append(flags, audit.Flag{Name: f.Name, Values: vals, Bool: f.Value.Type() == "bool", Secret: f.Annotations[secretFlag] != nil})
-	})
-	return audit.Command(cmd.CommandPath(), flags, args)
+	_, err = fmt.Fprintln(out, "nothing was written")
+	return err
 }

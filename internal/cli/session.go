@@ -8,7 +8,9 @@ import (
 	"filippo.io/age"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/keycycle/keycycle/internal/audit"
 	"github.com/keycycle/keycycle/internal/ops"
 )
 
@@ -104,4 +106,27 @@ func begin(ctx context.Context, m *mutateFlags) (*ops.Session, error) {
 // on w about each key file others can read.
 func identities(w io.Writer) []age.Identity {
 	return ops.Identities(func(format string, args ...any) { warnf(w, format, args...) })
+}
+
+// secretFlag is the annotation that keeps a flag's value out of the audit
+// log: auditCommand writes --name=<redacted>.
+const secretFlag = "keycycle-secret"
+
+// defaultLockTimeout is how long a changing command waits for another
+// one to finish.
+const defaultLockTimeout = 30 * time.Second
+
+// auditCommand is the command line of cmd as the audit log records it:
+// the command path, each flag that was set (values of flags annotated
+// secretFlag replaced by <redacted>), then the arguments.
+func auditCommand(cmd *cobra.Command, args []string) string {
+	var flags []audit.Flag
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		vals := []string{f.Value.String()}
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			vals = sv.GetSlice()
+		}
+		flags = append(flags, audit.Flag{Name: f.Name, Values: vals, Bool: f.Value.Type() == "bool", Secret: f.Annotations[secretFlag] != nil})
+	})
+	return audit.Command(cmd.CommandPath(), flags, args)
 }
