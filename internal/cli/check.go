@@ -90,9 +90,6 @@ func runCheck(ctx context.Context, opts *checkOptions, out io.Writer, args []str
 	return nil
 }
 
-// writeCheckText is check.WriteText, for the demo.
-func writeCheckText(out io.Writer, rep *check.Report) { check.WriteText(out, rep) }
-
 // displayPath makes a root-relative finding path relative to the working
 // directory when the repository is below it (CI checks out the repository
 // there and annotates paths from it), else leaves it root-relative.

@@ -44,6 +44,6 @@ Demo exits 0 when it ran, whatever the checks found.`,
 }
 
 func runDemo(ctx context.Context, opts *demoOptions, out io.Writer) error {
-	opts.WriteCheck, opts.Rotate = writeCheckText, ops.DemoRotation
+	opts.Rotate = ops.DemoRotation
 	return demo.Run(ctx, opts.Options, out)
 }

@@ -87,6 +87,3 @@ func runHostCheck(ctx context.Context, opts *hostCheckOptions, out io.Writer, _ 
 	}
 	return nil
 }
-
-// parseMaxKeyAge is hostcheck.ParseMaxKeyAge, for host units.
-func parseMaxKeyAge(s string) (time.Duration, error) { return hostcheck.ParseMaxKeyAge(s) }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/keycycle/keycycle/internal/fsutil"
 	"github.com/keycycle/keycycle/internal/hostcheck"
+	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 type hostUnitsOptions struct {
@@ -47,14 +48,9 @@ With --dir DIR the units are written there instead (atomically); then run
 }
 
 func runHostUnits(_ context.Context, opts *hostUnitsOptions, out io.Writer, _ []string) error {
-	if opts.unit.MaxKeyAge != "" {
-		if _, err := parseMaxKeyAge(opts.unit.MaxKeyAge); err != nil {
-			return err
-		}
-	}
 	units, err := hostcheck.Units(opts.unit)
 	if err != nil {
-		return errorf("pass absolute paths to --keycycle, --expect and --metrics-dir", "%v", err)
+		return textutil.WithHint(err, "pass absolute paths to --keycycle, --expect and --metrics-dir")
 	}
 	for i, u := range units {
 		if opts.dir != "" {

@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/keycycle/keycycle/internal/agekey"
 )
@@ -59,10 +57,4 @@ func runKeygen(_ context.Context, opts *keygenOptions, out io.Writer, _ []string
 	fmt.Fprintf(opts.stderr, "Public key: %s\n", rec)
 	_, err = fmt.Fprintln(out, rec)
 	return err
-}
-
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }

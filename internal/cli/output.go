@@ -20,8 +20,14 @@ func styleFor(w io.Writer) style {
 	if os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
 		return style{}
 	}
+	return style{on: isTerminal(w)}
+}
+
+// isTerminal reports whether w is a terminal: the one test of colour,
+// progress, and refusing to print a secret to a screen.
+func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	return style{on: ok && term.IsTerminal(int(f.Fd()))}
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 func (s style) paint(sgr, text string) string {
@@ -63,7 +69,7 @@ type progress struct {
 
 func newProgress(w io.Writer, of int) *progress {
 	p := &progress{w: w, of: of}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) && of != 1 {
+	if isTerminal(w) && of != 1 {
 		p.on = true
 	}
 	return p

@@ -21,8 +21,6 @@ type Options struct {
 	Dir string
 	// Keep keeps the temporary folder.
 	Keep bool
-	// WriteCheck renders check's report as 'keycycle check' does.
-	WriteCheck func(io.Writer, *check.Report)
 	// Rotate rotates griefling's key in the repository l built, the
 	// host side on this machine (ops.DemoRotation), saying how on out.
 	Rotate func(ctx context.Context, l *Layout, out io.Writer) error
@@ -61,7 +59,7 @@ func Run(ctx context.Context, o Options, out io.Writer) (err error) {
 		return err
 	}
 	fmt.Fprintf(out, "\n$ keycycle check\n")
-	o.WriteCheck(out, check.Run(r))
+	check.WriteText(out, check.Run(r))
 	fmt.Fprintf(out, "\n$ keycycle inventory\n")
 	if err := inventory.WriteTable(out, inventory.Build(r), 80); err != nil {
 		return err

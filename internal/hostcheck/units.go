@@ -30,6 +30,11 @@ type Unit struct {
 // daily, the equivalent of the NixOS module's verify service and
 // rotation check for hosts without NixOS.
 func Units(o UnitOptions) ([]Unit, error) {
+	if o.MaxKeyAge != "" {
+		if _, err := ParseMaxKeyAge(o.MaxKeyAge); err != nil {
+			return nil, err
+		}
+	}
 	for _, p := range []string{o.Binary, o.Expect, o.MetricsDir} {
 		if p != "" && (!path.IsAbs(p) || strings.ContainsAny(p, "\n\"\\%$")) {
 			return nil, fmt.Errorf("%q: unit paths must be absolute, without quotes, backslashes, '%%' or '$'", p)
