@@ -2,11 +2,7 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"io"
-	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -185,40 +181,9 @@ func newRotateStatusCmd(e *env) *cobra.Command {
 }
 
 func runRotateStatus(opts *rotateStatusOptions, out io.Writer) error {
-	if err := checkFormat(opts.format, "text", "json"); err != nil {
-		return err
-	}
 	list, err := ops.Rotations(opts.repo, opts.all)
 	if err != nil {
 		return err
 	}
-	return writeRotationStatus(out, opts.format, list)
-}
-
-func writeRotationStatus(out io.Writer, format string, list []*rotation.Journal) error {
-	if format == "json" {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
-			Schema    string              `json:"schema"`
-			Rotations []*rotation.Journal `json:"rotations"`
-		}{"keycycle.rotations/v1", list})
-	}
-	if len(list) == 0 {
-		_, err := fmt.Fprintln(out, "no open rotation")
-		return err
-	}
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tKEY\tKIND\tHOST\tSTATE\tUPDATED\tNOTE")
-	for _, j := range list {
-		note := ""
-		if len(j.History) > 0 {
-			note = j.History[len(j.History)-1].Note
-		}
-		if j.Error != "" {
-			note = "error: " + j.Error
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", j.ID, j.Key, dash(j.Kind), j.Host, j.State, j.Updated.Format(time.RFC3339), note)
-	}
-	return tw.Flush()
+	return rotation.WriteStatus(out, opts.format, list)
 }

@@ -2,16 +2,11 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"io"
-	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/keycycle/keycycle/internal/ops"
-	"github.com/keycycle/keycycle/internal/rotation"
 	"github.com/keycycle/keycycle/internal/textutil"
 )
 
@@ -62,7 +57,7 @@ func runRotateDue(ctx context.Context, opts *rotateDueOptions, out io.Writer) er
 	if res == nil {
 		return err
 	}
-	if err := writeDue(out, opts.format, opts, res); err != nil {
+	if err := res.Write(out, opts.format); err != nil {
 		return err
 	}
 	if res.Failed() {
@@ -70,51 +65,4 @@ func runRotateDue(ctx context.Context, opts *rotateDueOptions, out io.Writer) er
 			"some rotations failed (see the summary)")
 	}
 	return err
-}
-
-func writeDue(out io.Writer, format string, opts *rotateDueOptions, res *ops.DueResult) error {
-	keys := res.Keys
-	if format == "json" {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
-			Schema      string             `json:"schema"`
-			AsOf        time.Time          `json:"as_of"`
-			DryRun      bool               `json:"dry_run"`
-			MaxParallel int                `json:"max_parallel"`
-			Keys        []*rotation.DueKey `json:"keys"`
-		}{"keycycle.rotate-due/v1", res.AsOf, opts.dryRun, opts.req.MaxParallel, append([]*rotation.DueKey{}, keys...)})
-	}
-	if len(keys) == 0 {
-		_, err := fmt.Fprintln(out, "no key is past its policy age")
-		return err
-	}
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "KEY\tKIND\tHOST\tDUE\tRESULT\tSTATE\tNOTE")
-	count := map[string]int{}
-	for _, k := range keys {
-		count[k.Result]++
-		note := k.Note
-		if note == "" && k.New != "" {
-			note = "now " + k.New
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.Key, k.Kind, dash(k.Host), k.Due.Format("2006-01-02"),
-			k.Result, dash(string(k.State)), textutil.OneLine(note))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	_, err := fmt.Fprintf(out, "%d key(s) due: %d done, %d waiting, %d failed, %d skipped, %d planned\n",
-		len(keys), count[rotation.DueDone], count[rotation.DueWaiting], count[rotation.DueFailed], count[rotation.DueSkipped], count[rotation.DuePlanned])
-	if opts.dryRun && err == nil {
-		_, err = fmt.Fprintln(out, "dry run: nothing written")
-	}
-	return err
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

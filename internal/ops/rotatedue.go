@@ -19,28 +19,10 @@ type DueRequest struct {
 	Base rotation.Start
 }
 
-// DueResult is what 'rotate due' did; its keys are
-// keycycle.rotate-due/v1's.
-type DueResult struct {
-	// AsOf is when the keys' ages were taken.
-	AsOf time.Time
-	Keys []*rotation.DueKey
-}
-
-// Failed tells whether a rotation failed (the command's finding).
-func (r *DueResult) Failed() bool {
-	for _, k := range r.Keys {
-		if k.Result == rotation.DueFailed {
-			return true
-		}
-	}
-	return false
-}
-
 // RotateDue rotates every key past its policy age, req.MaxParallel hosts
 // at a time, resuming the open rotations of due keys; a dry run plans
 // them and runs nothing. Progress goes to o.Stderr.
-func RotateDue(ctx context.Context, o Options, req DueRequest) (res *DueResult, err error) {
+func RotateDue(ctx context.Context, o Options, req DueRequest) (res *rotation.Due, err error) {
 	if req.MaxParallel < 1 {
 		return nil, textutil.Hintf("pass --max-parallel 1 or more", "--max-parallel %d: at least one host must rotate at a time", req.MaxParallel)
 	}
@@ -49,7 +31,7 @@ func RotateDue(ctx context.Context, o Options, req DueRequest) (res *DueResult, 
 		return nil, err
 	}
 	defer s.End(&err)
-	res = &DueResult{AsOf: time.Now().UTC()}
+	res = &rotation.Due{AsOf: time.Now().UTC(), DryRun: o.DryRun, MaxParallel: req.MaxParallel}
 	if res.Keys, err = rotation.PlanDue(s.ConfigPath, res.AsOf, req.Soon, req.Base, s.Opts.DryRun); err != nil {
 		return nil, err
 	}
