@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"io"
 	"time"
 
@@ -95,11 +94,6 @@ func (m *mutateFlags) options() ops.Options {
 		o.Show = func(v ops.Shown) error { return ops.WriteShown(m.stdout, m.format, v) }
 	}
 	return o
-}
-
-// begin opens the command's session (ops.Begin). The caller must End it.
-func begin(ctx context.Context, m *mutateFlags) (*ops.Session, error) {
-	return ops.Begin(ctx, m.options())
 }
 
 // identities returns the age identities found where sops looks, warning
