@@ -93,6 +93,7 @@ func runHostAdd(ctx context.Context, opts *hostAddOptions, out io.Writer, args [
 	opts.req.Name = args[0]
 	res, err := ops.HostAdd(ctx, opts.options(), opts.req)
 	if res != nil {
+		writeAdded(out, &opts.mutateFlags, opts.req.Name, res)
 		writeDeployed(out, &opts.mutateFlags, res.Deployed)
 	}
 	return err

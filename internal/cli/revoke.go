@@ -98,10 +98,25 @@ written.`,
 	return cmd
 }
 
-func runUserAdd(ctx context.Context, opts *userAddOptions, _ io.Writer, args []string) error {
+func runUserAdd(ctx context.Context, opts *userAddOptions, out io.Writer, args []string) error {
 	opts.req.Name = args[0]
-	_, err := ops.UserAdd(ctx, opts.options(), opts.req)
+	res, err := ops.UserAdd(ctx, opts.options(), opts.req)
+	if res != nil {
+		writeAdded(out, &opts.mutateFlags, opts.req.Name, res)
+	}
 	return err
+}
+
+// writeAdded says that an add had been done already (on stderr with
+// --format json, whose stdout stays a document or nothing).
+func writeAdded(out io.Writer, m *mutateFlags, name string, res *ops.AccessResult) {
+	if !res.AlreadyAdded {
+		return
+	}
+	if m.format == "json" {
+		out = m.stderr
+	}
+	fmt.Fprintf(out, "&%s is registered already with this key: nothing to do ('keycycle check' shows whether every file is in line)\n", name)
 }
 
 func newUserRemoveCmd(e *env) *cobra.Command {

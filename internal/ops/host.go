@@ -33,6 +33,10 @@ type AccessResult struct {
 	// audit log records the key removed and no file lists it any more.
 	// Nothing was planned.
 	AlreadyRemoved bool
+	// AlreadyAdded says that an add had been done already: the name is
+	// registered with the same key (a host with its own rule). Nothing
+	// was planned: running an add again converges.
+	AlreadyAdded bool
 	// Deployed is what the deploy step did; nil when it had nothing to
 	// do.
 	Deployed *deploy.Outcome
@@ -86,6 +90,9 @@ func HostAdd(ctx context.Context, o Options, r HostAddRequest) (res *AccessResul
 	if err != nil {
 		return nil, err
 	}
+	if addedAlready(sopsconfig.Layout{Config: ed.Config(), Dir: r.Dir}, r.Name, hk.Recipient, true) {
+		return &AccessResult{AlreadyAdded: true}, nil
+	}
 	req, err := hostAddChange(s, ed, r, hk.Recipient)
 	if err != nil {
 		return nil, err
@@ -98,6 +105,17 @@ func HostAdd(ctx context.Context, o Options, r HostAddRequest) (res *AccessResul
 	res = &AccessResult{Plan: plan}
 	res.Deployed, err = r.Deploy.After(ctx, req, s.Opts.DryRun, s.Opts.Stderr)
 	return res, err
+}
+
+// addedAlready reports whether name is registered with recipient
+// already (for a host, with its own rule too): an add run again after it
+// finished, which converges instead of failing on its own work.
+func addedAlready(l sopsconfig.Layout, name, recipient string, host bool) bool {
+	a, ok := l.Config.AnchorByName(name)
+	if !ok || a.Value != recipient {
+		return false
+	}
+	return !host || l.PerHostRule(name) >= 0
 }
 
 // hostAddChange makes host add's edits of ed and returns the change.

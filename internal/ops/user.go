@@ -45,6 +45,9 @@ func UserAdd(ctx context.Context, o Options, r UserAddRequest) (res *AccessResul
 	}
 	defer s.End(&err)
 	l := sopsconfig.Layout{Config: ed.Config(), Dir: r.Dir}
+	if addedAlready(l, r.Name, hk.Recipient, false) {
+		return &AccessResult{AlreadyAdded: true}, nil
+	}
 	if err := l.Config.CheckFree(r.Name, hk.Recipient); err != nil {
 		return nil, err
 	}
