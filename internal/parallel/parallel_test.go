@@ -3,6 +3,7 @@ package parallel
 import (
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestEachCallsEveryIndexOnceWithinTheLimit(t *testing.T) {
@@ -35,6 +36,52 @@ func TestEachCallsEveryIndexOnceWithinTheLimit(t *testing.T) {
 		}
 		if peak > max(tc.want, 0) {
 			t.Errorf("n=%d limit=%d: %d calls at once, want at most %d", tc.n, tc.limit, peak, tc.want)
+		}
+	}
+}
+
+func TestOrderedVisitsInOrderWithinTheWindow(t *testing.T) {
+	for _, tc := range []struct{ n, limit, window, wantHeld int }{
+		{50, 3, 8, 8}, {50, 4, 2, 4}, {3, 8, 16, 3}, {7, 0, 0, 1}, {0, 2, 2, 0},
+	} {
+		var mu sync.Mutex
+		made, visited, peak := 0, 0, 0
+		calls := make([]int, tc.n)
+		var order []int
+		Ordered(tc.n, tc.limit, tc.window, func(i int) int {
+			mu.Lock()
+			defer mu.Unlock()
+			calls[i]++
+			made++
+			peak = max(peak, made-visited)
+			return i * i
+		}, func(i, v int) {
+			if v != i*i {
+				t.Errorf("visit(%d, %d): the result of another index", i, v)
+			}
+			order = append(order, i)
+			if i%5 == 0 {
+				time.Sleep(time.Millisecond) // a slow consumer: the workers run ahead to the window
+			}
+			mu.Lock()
+			visited++
+			mu.Unlock()
+		})
+		for i, c := range calls {
+			if c != 1 {
+				t.Errorf("n=%d: index %d made %d times", tc.n, i, c)
+			}
+		}
+		for i, v := range order {
+			if i != v {
+				t.Fatalf("n=%d: visited %v, want 0..%d in order", tc.n, order, tc.n-1)
+			}
+		}
+		if len(order) != tc.n {
+			t.Errorf("n=%d: %d visits", tc.n, len(order))
+		}
+		if peak > tc.wantHeld {
+			t.Errorf("n=%d limit=%d window=%d: %d results held at once, want at most %d", tc.n, tc.limit, tc.window, peak, tc.wantHeld)
 		}
 	}
 }
