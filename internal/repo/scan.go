@@ -67,8 +67,13 @@ type Repo struct {
 	// Config is nil when ConfigErr is set.
 	Config    *sopsconfig.Config
 	ConfigErr error
-	// Entries are sorted by Rel.
+	// Entries are sorted by Rel (empty after Open).
 	Entries []*Entry
+
+	// paths are the candidate files Open listed, for Each; jobs is
+	// Options.Jobs.
+	paths []string
+	jobs  int
 }
 
 // Options tune Load.
@@ -83,41 +88,62 @@ type Options struct {
 // maxFileSize bounds what is read of one candidate file.
 const maxFileSize = 64 << 20
 
-// Load reads the repository whose config is configPath.
+// Load reads the repository whose config is configPath: Open, then
+// every file (Each), all kept in Entries.
 func Load(ctx context.Context, configPath string, b Backend, opts Options) (*Repo, error) {
+	r, err := Open(configPath, opts)
+	if err != nil {
+		return nil, err
+	}
+	var entries []*Entry
+	if err := r.Each(ctx, b, func(e *Entry) { entries = append(entries, e) }); err != nil {
+		return nil, err
+	}
+	r.Entries = entries
+	return r, nil
+}
+
+// Open reads the config and lists the candidate files, reading none of
+// them: Each reads them. Entries stays empty.
+func Open(configPath string, opts Options) (*Repo, error) {
 	abs, err := filepath.Abs(configPath)
 	if err != nil {
 		return nil, err
 	}
-	r := &Repo{Root: filepath.Dir(abs), ConfigPath: abs}
+	r := &Repo{Root: filepath.Dir(abs), ConfigPath: abs, jobs: opts.Jobs}
 	if _, err := os.Stat(abs); err != nil {
 		return nil, err
 	}
 	r.Config, r.ConfigErr = sopsconfig.Load(abs)
-	paths, err := walk(r.Root, opts.Exclude)
-	if err != nil {
+	if r.paths, err = walk(r.Root, opts.Exclude); err != nil {
 		return nil, err
 	}
-	entries := make([]*Entry, len(paths))
-	jobs := opts.Jobs
+	return r, nil
+}
+
+// Each reads the candidate files Open listed, as Load does (on Options.Jobs
+// goroutines), and calls visit with each secrets file's Entry in Rel
+// order, on the caller's goroutine. It keeps no Entry: what it holds at
+// once is a few files per job, whatever the size of the repository, so a
+// caller that keeps only what it needs of each (check) runs in bounded
+// memory. It returns ctx's error when ctx is done.
+func (r *Repo) Each(ctx context.Context, b Backend, visit func(*Entry)) error {
+	jobs := r.jobs
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0)
 	}
 	memo := &wantedMemo{byRule: map[int]*wantedOnce{}, compact: newCompactor()}
-	parallel.Each(len(paths), jobs, func(i int) {
-		if ctx.Err() == nil {
-			entries[i] = r.inspect(paths[i], b, memo)
+	parallel.Ordered(len(r.paths), jobs, 4*jobs, func(i int) *Entry {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return r.inspect(r.paths[i], b, memo)
+	}, func(_ int, e *Entry) {
+		if e != nil && ctx.Err() == nil {
+			visit(e)
 		}
 	})
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	for _, e := range entries {
-		if e != nil {
-			r.Entries = append(r.Entries, e)
-		}
-	}
-	return r, nil
+	return ctx.Err()
 }
 
 // SecretsFiles lists, relative to the config's folder, the files rekey
