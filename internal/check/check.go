@@ -1,6 +1,7 @@
 package check
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -43,25 +44,77 @@ func Run(r *repo.Repo) *Report {
 	return RunWith(r, Options{})
 }
 
-// RunWith checks the repository, with the policy's checks when
-// opts.Policy is set.
+// RunWith checks a loaded repository (repo.Load), with the policy's
+// checks when opts.Policy is set.
 func RunWith(r *repo.Repo, opts Options) *Report {
-	rep := &Report{Root: r.Root, Config: rel(r, r.ConfigPath), Files: len(r.Entries)}
-	c := &checker{r: r, cfgFile: rep.Config, pol: opts.Policy, now: opts.Now}
+	c := start(r, opts)
+	for _, e := range r.Entries {
+		c.file(e)
+	}
+	return c.finish()
+}
+
+// Stream checks the repository repo.Open returned, reading its files as
+// it goes (repo.Each): each file is checked when it is read and then
+// dropped, and what the checks that look across files need is kept as
+// counts and small sets (the files a policy names are kept whole). Its
+// memory is bounded by the files in flight, not by the repository's size;
+// its report is RunWith's for the same repository. It fails only when
+// ctx is done.
+func Stream(ctx context.Context, r *repo.Repo, b repo.Backend, opts Options) (*Report, error) {
+	c := start(r, opts)
+	if err := r.Each(ctx, b, c.file); err != nil {
+		return nil, err
+	}
+	return c.finish(), nil
+}
+
+// start runs the checks of .sops.yaml alone and readies the per-file
+// state.
+func start(r *repo.Repo, opts Options) *checker {
+	c := &checker{r: r, cfgFile: rel(r, r.ConfigPath), pol: opts.Policy, now: opts.Now}
 	if c.now.IsZero() {
 		c.now = time.Now()
 	}
 	if r.ConfigErr != nil {
 		c.configParse(r.ConfigErr)
 	} else {
-		rep.Rules = len(r.Config.Rules)
 		c.index()
 		c.configChecks()
+		c.usage = newRuleUsage(r.Config.Rules)
+	}
+	if c.pol != nil && c.pol.Config != nil && r.Config != nil {
+		c.hosts = newHostIndex(c, c.pol)
+	}
+	c.configOut, c.out = c.out, nil
+	return c
+}
+
+// file checks one secrets file and notes what the checks across files
+// need of it.
+func (c *checker) file(e *repo.Entry) {
+	c.files++
+	c.fileChecks(e)
+	if c.usage != nil {
+		c.usage.note(e)
+	}
+	if c.hosts != nil {
+		c.hostsFile(c.hosts, e)
+	}
+}
+
+// finish runs the checks across files and sorts the findings: in the
+// order a run over a loaded repository makes them (config, rule usage,
+// files, policy, rotations), so that ties sort alike.
+func (c *checker) finish() *Report {
+	rep := &Report{Root: c.r.Root, Config: c.cfgFile, Files: c.files}
+	files := c.out
+	c.out = c.configOut
+	if c.r.ConfigErr == nil {
+		rep.Rules = len(c.r.Config.Rules)
 		c.ruleUsage()
 	}
-	for _, e := range r.Entries {
-		c.fileChecks(e)
-	}
+	c.out = append(c.out, files...)
 	c.policyChecks()
 	c.openRotations()
 	c.interruptedChange()
@@ -97,6 +150,15 @@ type checker struct {
 	r       *repo.Repo
 	cfgFile string
 	out     []Finding
+	// configOut holds the findings of .sops.yaml alone while the files
+	// are checked; files counts them.
+	configOut []Finding
+	files     int
+	// usage counts the files each rule takes (nil when .sops.yaml does
+	// not parse); hosts is the policy's view of the hosts (nil without
+	// one).
+	usage *ruleUsage
+	hosts *hostIndex
 	// names maps a key value to the anchor names that hold it.
 	names map[string][]string
 	// listed holds every key value .sops.yaml mentions (anchors and rules).
@@ -116,10 +178,15 @@ func rel(r *repo.Repo, p string) string {
 
 // add records a finding of kind id.
 func (c *checker) add(id, file string, line, col int, msg, hint string) *Finding {
-	k, _ := KindOf(id)
-	c.out = append(c.out, Finding{ID: id, Name: k.Name, Severity: k.Severity, File: file,
-		Line: line, Column: col, Message: msg, Hint: hint})
+	c.out = append(c.out, finding(id, file, line, col, msg, hint))
 	return &c.out[len(c.out)-1]
+}
+
+// finding is a finding of kind id, not yet recorded.
+func finding(id, file string, line, col int, msg, hint string) Finding {
+	k, _ := KindOf(id)
+	return Finding{ID: id, Name: k.Name, Severity: k.Severity, File: file,
+		Line: line, Column: col, Message: msg, Hint: hint}
 }
 
 func (c *checker) configParse(err error) {

@@ -9,23 +9,54 @@ import (
 	"strings"
 
 	"github.com/keycycle/keycycle/internal/repo"
+	"github.com/keycycle/keycycle/internal/sopsconfig"
 	"github.com/keycycle/keycycle/internal/textutil"
 )
+
+// ruleUsage is what the rule checks need of the files, gathered as they
+// are read: how many files each rule takes, and for each rule with a
+// path_regex the rule that took the first file (in path order) the regex
+// matches.
+type ruleUsage struct {
+	taken      []int
+	re         []*regexp.Regexp // nil: no path_regex, or it does not compile
+	firstTaker []int            // -1 until a file is seen
+}
+
+func newRuleUsage(rules []sopsconfig.Rule) *ruleUsage {
+	u := &ruleUsage{taken: make([]int, len(rules)), re: make([]*regexp.Regexp, len(rules)), firstTaker: make([]int, len(rules))}
+	for i, rule := range rules {
+		u.firstTaker[i] = -1
+		if rule.HasPathRegex {
+			u.re[i], _ = regexp.Compile(rule.PathRegex)
+		}
+	}
+	return u
+}
+
+// note counts a file for its rule. A regex is tried only until it has
+// matched once, so a rule costs a match per file only while no file has
+// matched it.
+func (u *ruleUsage) note(e *repo.Entry) {
+	if e.Rule < 0 {
+		return
+	}
+	u.taken[e.Rule]++
+	for i, re := range u.re {
+		if re != nil && u.firstTaker[i] < 0 && re.MatchString(e.Rel) {
+			u.firstTaker[i] = e.Rule
+		}
+	}
+}
 
 // ruleUsage finds rules that no file reaches: unused (their regex matches
 // no file) or shadowed (an earlier rule takes every file they match).
 func (c *checker) ruleUsage() {
 	rules := c.r.Config.Rules
-	taken := make([]int, len(rules))
-	for _, e := range c.r.Entries {
-		if e.Rule >= 0 {
-			taken[e.Rule]++
-		}
-	}
 	catchAll := -1
 	for i, rule := range rules {
 		n := i + 1
-		if taken[i] > 0 || rule.RegexError != "" {
+		if c.usage.taken[i] > 0 || rule.RegexError != "" {
 			if !rule.HasPathRegex && catchAll < 0 {
 				catchAll = i
 			}
@@ -33,7 +64,7 @@ func (c *checker) ruleUsage() {
 		}
 		by := catchAll
 		if by < 0 && rule.HasPathRegex {
-			by = c.firstTaker(rule.PathRegex)
+			by = c.usage.firstTaker[i]
 		}
 		switch {
 		case by >= 0:
@@ -53,20 +84,6 @@ func (c *checker) ruleUsage() {
 			catchAll = i
 		}
 	}
-}
-
-// firstTaker returns the rule that took a file this regex matches, or -1.
-func (c *checker) firstTaker(expr string) int {
-	re, err := regexp.Compile(expr)
-	if err != nil {
-		return -1
-	}
-	for _, e := range c.r.Entries {
-		if e.Rule >= 0 && re.MatchString(e.Rel) {
-			return e.Rule
-		}
-	}
-	return -1
 }
 
 // fileChecks looks at one secrets file.

@@ -26,8 +26,7 @@ func (c *checker) policyChecks() {
 	if c.r.Config == nil {
 		return // .sops.yaml unreadable: KC001 says so
 	}
-	if p.Config != nil {
-		hosts := newHostIndex(c, p)
+	if hosts := c.hosts; hosts != nil {
 		for _, h := range p.Config.Hosts {
 			c.hostChecks(hosts, h)
 		}
@@ -51,10 +50,12 @@ func (c *checker) policyErrors(err error, id, hint string) {
 	}
 }
 
-// hostIndex is what the host checks share.
+// hostIndex is what the host checks share. It is made before the files
+// are read; hostsFile fills it in as each file is.
 type hostIndex struct {
 	cfg *policy.Config
-	// entries by repository-relative path.
+	// entries holds the files some host needs, by repository-relative
+	// path: the only files the policy checks keep whole.
 	entries map[string]*repo.Entry
 	// recips maps a host name to its recipients in .sops.yaml.
 	recips map[string][]string
@@ -62,19 +63,26 @@ type hostIndex struct {
 	owner map[string]string
 	// needs maps host → file → the requirements it has in that file.
 	needs map[string]map[string][]policy.Requirement
+	// cats maps a host to its categories (HostCategories).
+	cats map[string][]string
+	// excess holds, per host, the excess-access findings of the files
+	// read so far, in path order.
+	excess map[string][]Finding
+	// baseNames are the anchor names (lowercase) that some secrets file
+	// is named after (sops/NAME.yaml): isHostKey's hint.
+	baseNames map[string]bool
 }
 
 func newHostIndex(c *checker, p *policy.Policy) *hostIndex {
 	x := &hostIndex{cfg: p.Config, entries: map[string]*repo.Entry{}, recips: map[string][]string{},
-		owner: map[string]string{}, needs: map[string]map[string][]policy.Requirement{}}
-	for _, e := range c.r.Entries {
-		x.entries[e.Rel] = e
-	}
+		owner: map[string]string{}, needs: map[string]map[string][]policy.Requirement{},
+		cats: map[string][]string{}, excess: map[string][]Finding{}, baseNames: map[string]bool{}}
 	anchors := map[string]string{}
 	for _, a := range c.r.Config.Anchors {
 		if _, ok := anchors[a.Name]; !ok {
 			anchors[a.Name] = a.Value
 		}
+		x.baseNames[strings.ToLower(a.Name)] = false
 	}
 	for _, h := range p.Config.Hosts {
 		add := func(v string) {
@@ -99,8 +107,42 @@ func newHostIndex(c *checker, p *policy.Policy) *hostIndex {
 		for _, r := range p.Config.Requirements(h) {
 			x.needs[h.Name][r.File] = append(x.needs[h.Name][r.File], r)
 		}
+		x.cats[h.Name] = p.Config.HostCategories(h)
 	}
 	return x
+}
+
+// hostsFile notes what the host checks need of one file: the file itself
+// when a host needs it, which hosts can decrypt it without needing it,
+// and whether it is named after an anchor.
+func (c *checker) hostsFile(x *hostIndex, e *repo.Entry) {
+	for _, h := range x.cfg.Hosts {
+		if x.needs[h.Name][e.Rel] != nil {
+			x.entries[e.Rel] = e
+			break
+		}
+	}
+	base := e.Rel[strings.LastIndex(e.Rel, "/")+1:]
+	if i := strings.IndexByte(base, '.'); i > 0 {
+		base = base[:i]
+	}
+	if lb := strings.ToLower(base); !x.baseNames[lb] {
+		if _, anchor := x.baseNames[lb]; anchor {
+			x.baseNames[lb] = true
+		}
+	}
+	if e.File == nil {
+		return
+	}
+	for _, h := range x.cfg.Hosts {
+		recips := x.recips[h.Name]
+		if len(recips) == 0 || len(x.cats[h.Name]) == 0 || x.needs[h.Name][e.Rel] != nil {
+			continue
+		}
+		if f, ok := c.excessAccess(x, h, e, recips); ok {
+			x.excess[h.Name] = append(x.excess[h.Name], f)
+		}
+	}
 }
 
 // hostChecks: the host has a key, and can decrypt (now and after the
@@ -121,31 +163,35 @@ func (c *checker) hostChecks(x *hostIndex, h *policy.Host) {
 		}
 		c.canRead(e, h, recips, x.needs[h.Name][file])
 	}
-	if len(x.cfg.HostCategories(h)) == 0 {
+	if len(x.cats[h.Name]) == 0 {
 		return // no role, no categories: nothing declared to compare with
 	}
-	for _, e := range c.r.Entries {
-		if e.File == nil || x.needs[h.Name][e.Rel] != nil {
-			continue
-		}
-		if k, ok := reaches(e, recips); ok {
-			line, col := 0, 0
-			where := "its metadata lists the host's key"
-			if pos, ok := c.ruleKeyPos(e, k); ok {
-				line, col = pos.Line, pos.Column
-				where = fmt.Sprintf("rule %d lists the host's key", e.Rule+1)
-			}
-			file := e.Rel
-			if line > 0 {
-				file = c.cfgFile
-			}
-			f := c.add(IDExcessAccess, file, line, col,
-				fmt.Sprintf("host %s can decrypt %s but needs no secret from it (%s; its categories: %s)",
-					h.Name, e.Rel, where, strings.Join(x.cfg.HostCategories(h), ", ")),
-				fmt.Sprintf("remove the host from the rule for %s and run 'keycycle rekey %s' (a new data key), or give the host a category that needs the file", e.Rel, e.Rel))
-			f.Recipient, f.Anchor = k, first(c.names[k])
-		}
+	c.out = append(c.out, x.excess[h.Name]...)
+}
+
+// excessAccess is the finding for a host that can decrypt a file (now,
+// or after the next rekey) it needs no secret from.
+func (c *checker) excessAccess(x *hostIndex, h *policy.Host, e *repo.Entry, recips []string) (Finding, bool) {
+	k, ok := reaches(e, recips)
+	if !ok {
+		return Finding{}, false
 	}
+	line, col := 0, 0
+	where := "its metadata lists the host's key"
+	if pos, ok := c.ruleKeyPos(e, k); ok {
+		line, col = pos.Line, pos.Column
+		where = fmt.Sprintf("rule %d lists the host's key", e.Rule+1)
+	}
+	file := e.Rel
+	if line > 0 {
+		file = c.cfgFile
+	}
+	f := finding(IDExcessAccess, file, line, col,
+		fmt.Sprintf("host %s can decrypt %s but needs no secret from it (%s; its categories: %s)",
+			h.Name, e.Rel, where, strings.Join(x.cats[h.Name], ", ")),
+		fmt.Sprintf("remove the host from the rule for %s and run 'keycycle rekey %s' (a new data key), or give the host a category that needs the file", e.Rel, e.Rel))
+	f.Recipient, f.Anchor = k, first(c.names[k])
+	return f, true
 }
 
 // canRead reports a host that cannot decrypt a file it needs, now (its
@@ -249,7 +295,7 @@ func missingHint(cfg *policy.Config, r policy.Requirement) string {
 // unlistedHosts reports host keys of .sops.yaml that belong to no host
 // of keycycle.yaml.
 func (c *checker) unlistedHosts(x *hostIndex) {
-	hostFiles := c.hostFileNames()
+	hostFiles := x.baseNames // only true matters: GuessKind looks up anchor names
 	for _, a := range c.r.Config.Anchors {
 		if _, ok := x.owner[a.Value]; ok || !c.isHostKey(a.Name, a.Value, a.Group, hostFiles) {
 			continue
@@ -275,21 +321,6 @@ func (c *checker) isHostKey(name, value string, group []string, hostFiles map[st
 		}
 	}
 	return policy.GuessKind(name, group, hostFiles) == policy.KindHost
-}
-
-// hostFileNames are the names of files in the folders of the secrets
-// files (sops/NAME.yaml), lowercase, without extension: hints for
-// GuessKind.
-func (c *checker) hostFileNames() map[string]bool {
-	out := map[string]bool{}
-	for _, e := range c.r.Entries {
-		base := e.Rel[strings.LastIndex(e.Rel, "/")+1:]
-		if i := strings.IndexByte(base, '.'); i > 0 {
-			base = base[:i]
-		}
-		out[strings.ToLower(base)] = true
-	}
-	return out
 }
 
 func exists(path string) bool {

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,14 +12,16 @@ import (
 	"github.com/keycycle/keycycle/internal/textutil"
 )
 
-// Lint is 'keycycle check': the repository checked with its policy
-// (keycycle.yaml, .keycycle/keys.yaml), key ages measured at now.
-func Lint(r *repo.Repo, now time.Time) (*Report, error) {
+// Lint is 'keycycle check': the repository repo.Open returned checked
+// with its policy (keycycle.yaml, .keycycle/keys.yaml), key ages
+// measured at now, its files read through b one by one (Stream: memory
+// bounded by the files in flight, not by the repository's size).
+func Lint(ctx context.Context, r *repo.Repo, b repo.Backend, now time.Time) (*Report, error) {
 	pol, err := policy.Load(r.Root)
 	if err != nil {
 		return nil, textutil.Hintf("check that the file is readable", "cannot read the policy: %v", err)
 	}
-	return RunWith(r, Options{Policy: pol, Now: now}), nil
+	return Stream(ctx, r, b, Options{Policy: pol, Now: now})
 }
 
 // Write renders rep in format: text, json, github (WriteGitHub) or sarif

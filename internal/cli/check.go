@@ -8,7 +8,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keycycle/keycycle/internal/check"
+	"github.com/keycycle/keycycle/internal/ops"
 	"github.com/keycycle/keycycle/internal/policy"
+	"github.com/keycycle/keycycle/internal/sopsfile"
 )
 
 type checkOptions struct {
@@ -72,11 +74,11 @@ func runCheck(ctx context.Context, opts *checkOptions, out io.Writer, args []str
 	if err != nil {
 		return err
 	}
-	r, err := loadRepo(ctx, opts.repo, opts.exclude)
+	r, err := ops.OpenRepo(opts.repo, opts.exclude)
 	if err != nil {
 		return err
 	}
-	rep, err := check.Lint(r, now)
+	rep, err := check.Lint(ctx, r, sopsfile.Backend{}, now)
 	if err != nil {
 		return err
 	}

@@ -52,9 +52,29 @@ func LoadRepo(ctx context.Context, dir string, exclude []string) (*repo.Repo, er
 	}
 	r, err := repo.Load(ctx, cfg, sopsfile.Backend{}, repo.Options{Exclude: exclude})
 	if err != nil {
-		return nil, textutil.Hintf("check that the folder is readable", "cannot read the repository at %s: %v", filepath.Dir(cfg), err)
+		return nil, RepoReadError(cfg, err)
 	}
 	return r, nil
+}
+
+// OpenRepo finds (as FindConfig) the secrets repository of a command
+// that reads its files one by one (repo.Repo.Each, check.Stream): its
+// config read and its files listed, none read yet.
+func OpenRepo(dir string, exclude []string) (*repo.Repo, error) {
+	cfg, err := FindConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	r, err := repo.Open(cfg, repo.Options{Exclude: exclude})
+	if err != nil {
+		return nil, RepoReadError(cfg, err)
+	}
+	return r, nil
+}
+
+// RepoReadError is the error of a repository whose files cannot be read.
+func RepoReadError(cfg string, err error) error {
+	return textutil.Hintf("check that the folder is readable", "cannot read the repository at %s: %v", filepath.Dir(cfg), err)
 }
 
 // RelToWD is p relative to the working directory when it lies below it
