@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/keycycle/keycycle/bench/genrepo"
 	"github.com/keycycle/keycycle/internal/check"
@@ -16,10 +19,13 @@ import (
 )
 
 // TestStreamReportsWhatRunWithDoes: check.Stream, which reads and drops
-// each file as it goes, reports exactly what RunWith reports on the
-// loaded repository, ties in order included: drifted files, an unused
-// and a shadowed rule, and a policy whose hosts need secrets from a few
-// files (some missing) and can decrypt many they need nothing from.
+// each file as it goes (repo.Each), reports exactly what RunWith reports
+// on the loaded repository (repo.Load), ties in order included: drifted
+// files, an unused and a shadowed rule, and a policy whose hosts need
+// secrets from a few files (some missing) and can decrypt many they need
+// nothing from. (Both run the same checks; that they report what check
+// reported when it held every file was proven against main's binary on
+// the same repositories, and the CLI scripts hold the messages.)
 func TestStreamReportsWhatRunWithDoes(t *testing.T) {
 	l, err := genrepo.New(90, 6, 1)
 	if err != nil {
@@ -97,6 +103,89 @@ hosts:
 			}
 		}
 	}
+}
+
+// TestStreamKeepsNoFile: while Stream runs, the files read so far are
+// garbage once checked: the number alive stays within the files in
+// flight (the worker pool's window), where RunWith's loaded repository
+// holds every one. Weak pointers count them after a collection.
+func TestStreamKeepsNoFile(t *testing.T) {
+	const files = 300
+	l, err := genrepo.New(files, 4, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "repo")
+	if err := l.Write(dir, genrepo.FakeEncrypt, 0); err != nil {
+		t.Fatal(err)
+	}
+	fake, err := l.NewFakeBackend(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, ".sops.yaml")
+	opts := repo.Options{Jobs: 2} // at most 2 files read at once, 8 awaiting their checks
+	b := &countingBackend{fake: fake}
+	r, err := repo.Open(cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := check.Stream(context.Background(), r, b, check.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if b.calls != files || b.peak > 12 {
+		t.Errorf("Stream: %d files read, at most %d alive at once; want %d, and at most 12", b.calls, b.peak, files)
+	}
+	t.Logf("Stream: at most %d of %d files alive at once", b.peak, files)
+	// The control: a loaded repository keeps them all.
+	b = &countingBackend{fake: fake}
+	loaded, err := repo.Load(context.Background(), cfg, b, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check.RunWith(loaded, check.Options{})
+	if b.peak < files-40 {
+		t.Errorf("Load: at most %d files alive at once; the count cannot see a Repo holding %d", b.peak, files)
+	}
+}
+
+// countingBackend answers from the fake backend with a new File each
+// time, and every 20 files collects the garbage and counts the Files
+// still alive.
+type countingBackend struct {
+	fake  *genrepo.FakeBackend
+	mu    sync.Mutex
+	live  []weak.Pointer[repo.File]
+	calls int
+	peak  int
+}
+
+func (b *countingBackend) ParseFile(path string, data []byte) (*repo.File, error) {
+	f, err := b.fake.ParseFile(path, data)
+	if err != nil {
+		return nil, err
+	}
+	cp := *f
+	cp.Secrets = append([]repo.Secret(nil), f.Secrets...)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.calls++
+	b.live = append(b.live, weak.Make(&cp))
+	if b.calls%20 == 0 {
+		runtime.GC()
+		alive := 0
+		for _, p := range b.live {
+			if p.Value() != nil {
+				alive++
+			}
+		}
+		b.peak = max(b.peak, alive)
+	}
+	return &cp, nil
+}
+
+func (b *countingBackend) Wanted(configPath, file string) (*repo.Wanted, error) {
+	return b.fake.Wanted(configPath, file)
 }
 
 // TestStreamStopsWhenTheContextIsDone: a cancelled run returns the
