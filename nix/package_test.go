@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/keycycle/keycycle/internal/testbin"
 )
 
 // pkgFacts is what cases.nix reports of the flake's package.
@@ -75,11 +77,10 @@ func TestVersionStamp(t *testing.T) {
 	if !strings.HasSuffix(x, "="+p.Version) {
 		t.Fatalf("ldflags %q do not stamp the version %q", p.Ldflags, p.Version)
 	}
-	bin := filepath.Join(t.TempDir(), "keycycle")
-	build := exec.Command("go", "build", "-ldflags", strings.Join(p.Ldflags, " "), "-o", bin, "./"+p.SubPackages[0])
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	// Built as 'go build -ldflags …' builds it, kept in Go's build cache.
+	bin, err := testbin.Build("./"+p.SubPackages[0], "-ldflags", strings.Join(p.Ldflags, " "))
+	if err != nil {
+		t.Fatal(err)
 	}
 	out, err := exec.Command(bin, "--version").CombinedOutput()
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/keycycle/keycycle/internal/testbin"
 )
 
 // TestInterruptExits130: Ctrl-C (SIGINT) while keycycle waits for the
@@ -22,9 +24,9 @@ func TestInterruptExits130(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds keycycle")
 	}
-	bin := filepath.Join(t.TempDir(), "keycycle")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/keycycle").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	bin, err := testbin.Keycycle()
+	if err != nil {
+		t.Fatal(err)
 	}
 	r := newCampaignRepo(t, 6)
 	if err := os.MkdirAll(filepath.Join(r.dir, ".keycycle"), 0o755); err != nil {

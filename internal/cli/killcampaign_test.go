@@ -18,6 +18,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/keycycle/keycycle/internal/sopsfile"
+	"github.com/keycycle/keycycle/internal/testbin"
 )
 
 // campaignSize is the repository's file count and the random kills per
@@ -214,11 +215,12 @@ func TestChangeKillCampaign(t *testing.T) {
 	}
 }
 
+// buildFailpointBinary is cmd/keycycle built with -tags failpoints, from
+// Go's build cache (the rotation tests run the same one).
 func buildFailpointBinary(t *testing.T) string {
-	bin := filepath.Join(t.TempDir(), "keycycle")
-	cmd := exec.Command("go", "build", "-tags", "failpoints", "-o", bin, "../../cmd/keycycle")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build -tags failpoints: %v\n%s", err, out)
+	bin, err := testbin.Keycycle("-tags", "failpoints")
+	if err != nil {
+		t.Fatal(err)
 	}
 	return bin
 }

@@ -14,6 +14,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/keycycle/keycycle/internal/sopsfile"
+	"github.com/keycycle/keycycle/internal/testbin"
 )
 
 // TestRekeyKillSafety kills 'keycycle rekey' with SIGKILL at random moments
@@ -24,9 +25,9 @@ func TestRekeyKillSafety(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds keycycle and rekeys a repository many times")
 	}
-	bin := filepath.Join(t.TempDir(), "keycycle")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/keycycle").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	bin, err := testbin.Keycycle()
+	if err != nil {
+		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	admin, _ := age.GenerateX25519Identity()

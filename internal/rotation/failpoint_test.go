@@ -8,11 +8,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 
 	"github.com/keycycle/keycycle/internal/rotation"
+	"github.com/keycycle/keycycle/internal/testbin"
 )
 
 // fpEnv is the failpoint variable read by a binary built with
@@ -25,33 +25,19 @@ var fpSavedStates = []rotation.State{rotation.Planned, rotation.NewKey, rotation
 	rotation.Deployed, rotation.Verified, rotation.OldRemoved, rotation.Done}
 
 // buildFailpointKeycycle returns cmd/keycycle built with -tags
-// failpoints; the package builds it once, for every test that needs it.
+// failpoints: linked once and kept in Go's build cache (internal/testbin),
+// the binary the CLI's kill campaign runs too.
 func buildFailpointKeycycle(t *testing.T) string {
 	t.Helper()
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("needs the go command on PATH to build keycycle with -tags failpoints")
 	}
-	bin, err := failpointBuild()
+	bin, err := testbin.Keycycle("-tags", "failpoints")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return bin
 }
-
-var failpointBuild = sync.OnceValues(func() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	gomod := strings.TrimSpace(string(out))
-	if err != nil || gomod == "" || gomod == os.DevNull {
-		return "", fmt.Errorf("go env GOMOD: %q, %v", gomod, err)
-	}
-	bin := filepath.Join(shared.dir, "keycycle-fp")
-	cmd := exec.Command("go", "build", "-tags", "failpoints", "-o", bin, "./cmd/keycycle")
-	cmd.Dir = filepath.Dir(gomod)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build -tags failpoints: %v\n%s", err, out)
-	}
-	return bin, nil
-})
 
 // runFailpoint runs the failpoint build of keycycle as the operator
 // (rotate start) with KEYCYCLE_FAILPOINT=point.
