@@ -180,10 +180,13 @@ func TestChangeKillCampaign(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	base := newCampaignRepo(t, n)
-	for _, c := range campaignCommands() {
+	for i, c := range campaignCommands() {
 		t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) {
+			// The commands run side by side, each with its own random
+			// sequence drawn from the seed.
+			t.Parallel()
+			rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15+uint64(i)))
 			tmpl := &campaignRepo{dir: base.copyTo(t), ids: base.ids, plain: base.plain}
 			campaignAfter(&c, tmpl)
 			if c.setup != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -22,11 +23,31 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(moreAtOnce{m}, map[string]func(){
 		"keycycle": func() {
 			os.Exit(cli.Main(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 		},
 	})
+}
+
+// moreAtOnce runs the package's tests (when the binary runs as the test
+// binary, not as a script's keycycle) with twice as many parallel tests
+// as CPUs, unless -test.parallel is given: the scripts, the kill
+// campaign and the interrupt test mostly wait on the processes they
+// start (keycycle, sops, git) and on fsync.
+type moreAtOnce struct{ m *testing.M }
+
+func (p moreAtOnce) Run() int {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		if err := flag.Set("test.parallel", strconv.Itoa(2*runtime.GOMAXPROCS(0))); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+	}
+	return p.m.Run()
 }
 
 // corpusDir is ../shared/corpus seen from the repository root.
