@@ -27,8 +27,8 @@ func (c *checker) policyChecks() {
 		return // .sops.yaml unreadable: KC001 says so
 	}
 	if hosts := c.hosts; hosts != nil {
-		for _, h := range p.Config.Hosts {
-			c.hostChecks(hosts, h)
+		for i, h := range p.Config.Hosts {
+			c.hostChecks(hosts, i, h)
 		}
 		c.missingSecrets(hosts)
 		c.unlistedHosts(hosts)
@@ -65,9 +65,9 @@ type hostIndex struct {
 	needs map[string]map[string][]policy.Requirement
 	// cats maps a host to its categories (HostCategories).
 	cats map[string][]string
-	// excess holds, per host, the excess-access findings of the files
-	// read so far, in path order.
-	excess map[string][]Finding
+	// excess holds, per host (in cfg.Hosts order), the excess-access
+	// findings of the files read so far, in path order.
+	excess [][]Finding
 	// baseNames are the anchor names (lowercase) that some secrets file
 	// is named after (sops/NAME.yaml): isHostKey's hint.
 	baseNames map[string]bool
@@ -76,7 +76,7 @@ type hostIndex struct {
 func newHostIndex(c *checker, p *policy.Policy) *hostIndex {
 	x := &hostIndex{cfg: p.Config, entries: map[string]*repo.Entry{}, recips: map[string][]string{},
 		owner: map[string]string{}, needs: map[string]map[string][]policy.Requirement{},
-		cats: map[string][]string{}, excess: map[string][]Finding{}, baseNames: map[string]bool{}}
+		cats: map[string][]string{}, excess: make([][]Finding, len(p.Config.Hosts)), baseNames: map[string]bool{}}
 	anchors := map[string]string{}
 	for _, a := range c.r.Config.Anchors {
 		if _, ok := anchors[a.Name]; !ok {
@@ -134,20 +134,21 @@ func (c *checker) hostsFile(x *hostIndex, e *repo.Entry) {
 	if e.File == nil {
 		return
 	}
-	for _, h := range x.cfg.Hosts {
+	for i, h := range x.cfg.Hosts {
 		recips := x.recips[h.Name]
 		if len(recips) == 0 || len(x.cats[h.Name]) == 0 || x.needs[h.Name][e.Rel] != nil {
 			continue
 		}
 		if f, ok := c.excessAccess(x, h, e, recips); ok {
-			x.excess[h.Name] = append(x.excess[h.Name], f)
+			x.excess[i] = append(x.excess[i], f)
 		}
 	}
 }
 
 // hostChecks: the host has a key, and can decrypt (now and after the
-// next rekey) every file it needs, and no file it does not need.
-func (c *checker) hostChecks(x *hostIndex, h *policy.Host) {
+// next rekey) every file it needs, and no file it does not need. i is
+// its place among keycycle.yaml's hosts.
+func (c *checker) hostChecks(x *hostIndex, i int, h *policy.Host) {
 	cfgFile := c.pol.ConfigFile
 	recips := x.recips[h.Name]
 	if len(recips) == 0 {
@@ -166,7 +167,7 @@ func (c *checker) hostChecks(x *hostIndex, h *policy.Host) {
 	if len(x.cats[h.Name]) == 0 {
 		return // no role, no categories: nothing declared to compare with
 	}
-	c.out = append(c.out, x.excess[h.Name]...)
+	c.out = append(c.out, x.excess[i]...)
 }
 
 // excessAccess is the finding for a host that can decrypt a file (now,
