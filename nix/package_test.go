@@ -34,6 +34,7 @@ func packageFacts(t *testing.T) pkgFacts {
 // then the NAR hash of the vendor folder (`nix hash path --sri`). It
 // changes with go.mod, go.sum and the imports of the module's packages.
 func TestVendorHash(t *testing.T) {
+	t.Parallel() // beside TestVersionStamp: the two slow tests of the package
 	nix := needNix(t, "nix")
 	want := packageFacts(t).VendorHash
 	dir := filepath.Join(t.TempDir(), "vendor")
@@ -61,6 +62,7 @@ func TestVendorHash(t *testing.T) {
 // TestVersionStamp builds keycycle with nix/package.nix's ldflags and
 // checks `keycycle --version` prints the package's version.
 func TestVersionStamp(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds keycycle")
 	}
