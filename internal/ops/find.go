@@ -52,7 +52,7 @@ func LoadRepo(ctx context.Context, dir string, exclude []string) (*repo.Repo, er
 	}
 	r, err := repo.Load(ctx, cfg, sopsfile.Backend{}, repo.Options{Exclude: exclude})
 	if err != nil {
-		return nil, RepoReadError(cfg, err)
+		return nil, repoReadError(cfg, err)
 	}
 	return r, nil
 }
@@ -67,13 +67,13 @@ func OpenRepo(dir string, exclude []string) (*repo.Repo, error) {
 	}
 	r, err := repo.Open(cfg, repo.Options{Exclude: exclude})
 	if err != nil {
-		return nil, RepoReadError(cfg, err)
+		return nil, repoReadError(cfg, err)
 	}
 	return r, nil
 }
 
-// RepoReadError is the error of a repository whose files cannot be read.
-func RepoReadError(cfg string, err error) error {
+// repoReadError is the error of a repository whose files cannot be read.
+func repoReadError(cfg string, err error) error {
 	return textutil.Hintf("check that the folder is readable", "cannot read the repository at %s: %v", filepath.Dir(cfg), err)
 }
 
