@@ -69,13 +69,9 @@ type HostAddRequest struct {
 // SSH host key (Key.NewSSHKey) is written, and its note printed on
 // Options.Stdout, before the repository changes.
 func HostAdd(ctx context.Context, o Options, r HostAddRequest) (res *AccessResult, err error) {
-	if err := sopsconfig.CheckHostName(r.Name); err != nil {
+	if err := checkHostKey(r.Name, &r.Key, "host add"); err != nil {
 		return nil, err
 	}
-	if err := r.Key.Check("host add"); err != nil {
-		return nil, err
-	}
-	r.Key.Comment = "root@" + r.Name
 	if r.UserKey != "" {
 		if err := sopsconfig.CheckUserName(r.UserKey); err != nil {
 			return nil, err
@@ -105,6 +101,19 @@ func HostAdd(ctx context.Context, o Options, r HostAddRequest) (res *AccessResul
 	res = &AccessResult{Plan: plan}
 	res.Deployed, err = r.Deploy.After(ctx, req, s.Opts.DryRun, s.Opts.Stderr)
 	return res, err
+}
+
+// checkHostKey checks a host command's name and the flags that give the
+// host's key, and names the key root@NAME.
+func checkHostKey(name string, k *hostkey.Source, command string) error {
+	if err := sopsconfig.CheckHostName(name); err != nil {
+		return err
+	}
+	if err := k.Check(command); err != nil {
+		return err
+	}
+	k.Comment = "root@" + name
+	return nil
 }
 
 // addedAlready reports whether name is registered with recipient

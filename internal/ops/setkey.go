@@ -30,13 +30,9 @@ type HostSetKeyRequest struct {
 // (Key.NewSSHKey) is written, and its note printed on Options.Stdout,
 // before the repository changes.
 func HostSetKey(ctx context.Context, o Options, r HostSetKeyRequest) (res *AccessResult, err error) {
-	if err := sopsconfig.CheckHostName(r.Name); err != nil {
+	if err := checkHostKey(r.Name, &r.Key, "host set-key"); err != nil {
 		return nil, err
 	}
-	if err := r.Key.Check("host set-key"); err != nil {
-		return nil, err
-	}
-	r.Key.Comment = "root@" + r.Name
 	s, ed, err := beginEditing(ctx, o)
 	if err != nil {
 		return nil, err
