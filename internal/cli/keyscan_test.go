@@ -12,7 +12,6 @@ import (
 
 	"filippo.io/age"
 
-	"github.com/keycycle/keycycle/internal/agekey"
 	"github.com/keycycle/keycycle/internal/cli"
 	"github.com/keycycle/keycycle/internal/transport/sshtest"
 )
@@ -26,15 +25,7 @@ func TestHostAddKeyscan(t *testing.T) {
 		t.Skip("needs ssh-keyscan (Debian openssh-client)")
 	}
 	srv := sshtest.Start(t, "web", os.Environ())
-	known, err := os.ReadFile(filepath.Join(srv.Dir, "known_hosts"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	conv, err := agekey.SSHPublicKeysToAge(known)
-	if err != nil || len(conv) != 1 {
-		t.Fatalf("known_hosts: %v %v", conv, err)
-	}
-	want := conv[0].Recipient
+	want := srv.HostRecipient(t)
 
 	dir := t.TempDir()
 	admin, _ := age.GenerateX25519Identity()

@@ -11,7 +11,6 @@ import (
 
 	"filippo.io/age"
 
-	"github.com/keycycle/keycycle/internal/agekey"
 	"github.com/keycycle/keycycle/internal/textutil"
 	"github.com/keycycle/keycycle/internal/transport/sshtest"
 )
@@ -26,17 +25,10 @@ func TestSourceKeyscan(t *testing.T) {
 		t.Skip("needs ssh-keyscan (Debian openssh-client)")
 	}
 	srv := sshtest.Start(t, "web", os.Environ())
-	known, err := os.ReadFile(filepath.Join(srv.Dir, "known_hosts"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	conv, err := agekey.SSHPublicKeysToAge(known)
-	if err != nil || len(conv) != 1 {
-		t.Fatalf("known_hosts: %v %v", conv, err)
-	}
+	want := srv.HostRecipient(t)
 	k, err := Source{Keyscan: "127.0.0.1:" + strconv.Itoa(srv.Port)}.Resolve(context.Background())
-	if err != nil || k.Recipient != conv[0].Recipient {
-		t.Fatalf("keyscan: %+v %v, want %s", k, err, conv[0].Recipient)
+	if err != nil || k.Recipient != want {
+		t.Fatalf("keyscan: %+v %v, want %s", k, err, want)
 	}
 	_, err = Source{Keyscan: "127.0.0.1:1"}.Resolve(context.Background())
 	if err == nil || textutil.HintOf(err) == "" {

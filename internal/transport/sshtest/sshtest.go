@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/keycycle/keycycle/internal/agekey"
 )
 
 // Fault is what the server does with one command.
@@ -277,4 +279,20 @@ func (s *Server) exec(raw net.Conn, ch ssh.Channel, command string) bool {
 	_, _ = ch.Stderr().Write(stderr.Bytes())
 	_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{uint32(code)}))
 	return true
+}
+
+// HostRecipient is the server's ed25519 host key converted to an age
+// recipient (ssh-to-age), as keycycle must register the host, read from
+// the known_hosts line the server wrote.
+func (s *Server) HostRecipient(t testing.TB) string {
+	t.Helper()
+	known, err := os.ReadFile(filepath.Join(s.Dir, "known_hosts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv, err := agekey.SSHPublicKeysToAge(known)
+	if err != nil || len(conv) != 1 {
+		t.Fatalf("known_hosts: %v %v", conv, err)
+	}
+	return conv[0].Recipient
 }
