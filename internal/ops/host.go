@@ -133,7 +133,7 @@ func hostAddChange(s *Session, ed *configedit.Editor, r HostAddRequest, recipien
 	if err := l.Config.CheckFree(r.Name, recipient); err != nil {
 		return change.Request{}, err
 	}
-	old := ed.Bytes()
+	req := s.Request(ed)
 	plain := []byte("{}\n")
 	members := []string{r.Name}
 	records := hostRecords(r.Name, recipient, r.Key.Age != "")
@@ -157,8 +157,8 @@ func hostAddChange(s *Session, ed *configedit.Editor, r HostAddRequest, recipien
 	if err := addHostEdits(ed, l, r.Name, recipient, members, r.NoShared); err != nil {
 		return change.Request{}, err
 	}
-	req := change.Request{ConfigPath: s.ConfigPath, OldConfig: old, NewConfig: ed.Bytes(), Exclude: s.Opts.Exclude,
-		Identities: s.Identities(), Create: []change.NewFile{{Rel: l.HostFile(r.Name), Plaintext: plain}}}
+	req.NewConfig = ed.Bytes()
+	req.Create = []change.NewFile{{Rel: l.HostFile(r.Name), Plaintext: plain}}
 	if err := RecordKeys(&req, records, nil); err != nil {
 		return req, err
 	}

@@ -68,8 +68,8 @@ func secretChange(ctx context.Context, o Options, verb string, fill func(st *sec
 	if err != nil {
 		return nil, err
 	}
-	req := change.Request{ConfigPath: s.ConfigPath, OldConfig: ed.Bytes(),
-		Exclude: o.Exclude, Identities: r.Identities, Only: []string{}}
+	req := s.Request(ed)
+	req.Only = []string{}
 	b := r.NewBatch()
 	res = &SecretResult{}
 	if err := fill(&secretStep{s: s, r: r, b: b, req: &req, ed: ed, res: res}); err != nil {

@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"filippo.io/age"
@@ -77,6 +78,9 @@ type Session struct {
 	Opts Options
 	// ConfigPath is the repository's .sops.yaml, absolute.
 	ConfigPath string
+	// ids reads the identities once a session: one read of the key
+	// files, one warning about each.
+	ids func() []age.Identity
 }
 
 // Begin finds the repository and opens its pipeline session: in a dry
@@ -112,6 +116,7 @@ func Begin(ctx context.Context, o Options) (*Session, error) {
 		return nil, err
 	}
 	s := &Session{Opts: o, ConfigPath: cfgPath}
+	s.ids = sync.OnceValue(func() []age.Identity { return Identities(o.Warnf) })
 	ps, err := pipeline.Open(ctx, pipeline.Options{
 		ConfigPath: cfgPath, Command: o.Command, DryRun: o.DryRun, Commit: commit, VCS: kind,
 		LockTimeout: o.LockTimeout, Identities: s.Identities, Notes: o.Stderr, Out: o.Stdout,
@@ -170,9 +175,9 @@ func (s *Session) End(err *error) {
 }
 
 // Identities returns the age identities found where sops looks, warning
-// about each key file others can read.
+// about each key file others can read (read once a session).
 func (s *Session) Identities() []age.Identity {
-	return Identities(s.Opts.Warnf)
+	return s.ids()
 }
 
 // Identities returns the age identities found where sops looks, with a
@@ -201,7 +206,9 @@ func (s *Session) Editor() (*configedit.Editor, error) {
 }
 
 // Request is a change of the repository's files starting from ed's
-// .sops.yaml as read: the session's exclusions and identities filled in.
+// .sops.yaml as it is now (call it before editing): the session's
+// exclusions and identities filled in. Every operation's change starts
+// here.
 func (s *Session) Request(ed *configedit.Editor) change.Request {
 	return change.Request{ConfigPath: s.ConfigPath, OldConfig: ed.Bytes(), Exclude: s.Opts.Exclude, Identities: s.Identities()}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"path/filepath"
 
-	"github.com/keycycle/keycycle/internal/change"
 	"github.com/keycycle/keycycle/internal/deploy"
 	"github.com/keycycle/keycycle/internal/policy"
 	"github.com/keycycle/keycycle/internal/rotation"
@@ -54,12 +53,12 @@ func HostSetKey(ctx context.Context, o Options, r HostSetKeyRequest) (res *Acces
 		return nil, textutil.Hintf("one key, one name: remove &"+b.Name+" first if the key moved",
 			"that key is already registered as &%s (line %d)", b.Name, b.Pos.Line)
 	}
-	old := ed.Bytes()
+	req := s.Request(ed)
+	req.RotateFor = []string{a.Value}
 	if err := ed.SetValue(r.Name, hk.Recipient); err != nil {
 		return nil, textutil.WithHint(err, "replace the value of &"+r.Name+" by hand, then run 'keycycle rekey --rotate-data-key'")
 	}
-	req := change.Request{ConfigPath: s.ConfigPath, OldConfig: old, NewConfig: ed.Bytes(),
-		Exclude: s.Opts.Exclude, Identities: s.Identities(), RotateFor: []string{a.Value}}
+	req.NewConfig = ed.Bytes()
 	if err := RecordReplaced(&req, a.Value, hostRecords(r.Name, hk.Recipient, r.Key.Age != "")[0]); err != nil {
 		return nil, err
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"slices"
 
-	"github.com/keycycle/keycycle/internal/change"
 	"github.com/keycycle/keycycle/internal/configedit"
 	"github.com/keycycle/keycycle/internal/policy"
 	"github.com/keycycle/keycycle/internal/rotation/hostkey"
@@ -51,7 +50,7 @@ func UserAdd(ctx context.Context, o Options, r UserAddRequest) (res *AccessResul
 	if err := l.Config.CheckFree(r.Name, hk.Recipient); err != nil {
 		return nil, err
 	}
-	old := ed.Bytes()
+	req := s.Request(ed)
 	rules := l.SharedRules()
 	if r.Host != "" {
 		i := l.PerHostRule(r.Host)
@@ -73,8 +72,7 @@ func UserAdd(ctx context.Context, o Options, r UserAddRequest) (res *AccessResul
 			return nil, textutil.WithHint(err, byHandHint)
 		}
 	}
-	req := change.Request{ConfigPath: s.ConfigPath, OldConfig: old, NewConfig: ed.Bytes(),
-		Exclude: s.Opts.Exclude, Identities: s.Identities()}
+	req.NewConfig = ed.Bytes()
 	rec := policy.Key{Name: r.Name, Recipient: hk.Recipient, Kind: policy.KindUser, Owner: r.Host, Origin: policy.OriginImported}
 	if err := RecordKeys(&req, []policy.Key{rec}, nil); err != nil {
 		return nil, err
@@ -100,12 +98,12 @@ func UserRemove(ctx context.Context, o Options, name string) (res *AccessResult,
 	if !ok {
 		return revokedAlready(s, name)
 	}
-	old := ed.Bytes()
+	req := s.Request(ed)
+	req.RotateFor = []string{a.Value}
 	if err := removeKeys(ed, []string{name}); err != nil {
 		return nil, err
 	}
-	req := change.Request{ConfigPath: s.ConfigPath, OldConfig: old, NewConfig: ed.Bytes(),
-		Exclude: s.Opts.Exclude, Identities: s.Identities(), RotateFor: []string{a.Value}}
+	req.NewConfig = ed.Bytes()
 	if err := RecordKeys(&req, nil, req.RotateFor); err != nil {
 		return nil, err
 	}
