@@ -93,13 +93,19 @@ func HostAdd(ctx context.Context, o Options, r HostAddRequest) (res *AccessResul
 	if err != nil {
 		return nil, err
 	}
-	plan, err := s.Change(ctx, Change{Subject: "keycycle: host add " + r.Name, Diff: ed.Diff(), Request: req,
-		Before: writeHostKey(s.Opts.Stdout, hk, r.Key)})
+	return s.changeAndDeploy(ctx, Change{Subject: "keycycle: host add " + r.Name, Diff: ed.Diff(), Request: req,
+		Before: writeHostKey(s.Opts.Stdout, hk, r.Key)}, r.Deploy)
+}
+
+// changeAndDeploy applies c, then runs the deploy step for the hosts
+// whose files it changed: the end of every host command.
+func (s *Session) changeAndDeploy(ctx context.Context, c Change, d deploy.Step) (*AccessResult, error) {
+	plan, err := s.Change(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	res = &AccessResult{Plan: plan}
-	res.Deployed, err = r.Deploy.After(ctx, req, s.Opts.DryRun, s.Opts.Stderr)
+	res := &AccessResult{Plan: plan}
+	res.Deployed, err = d.After(ctx, c.Request, s.Opts.DryRun, s.Opts.Stderr)
 	return res, err
 }
 

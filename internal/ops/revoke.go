@@ -74,13 +74,7 @@ func HostRemove(ctx context.Context, o Options, r HostRemoveRequest) (res *Acces
 		}
 	}
 	req.NewConfig = ed.Bytes()
-	plan, err := s.Change(ctx, Change{Subject: "keycycle: host remove " + r.Name, Diff: ed.Diff(), Request: req})
-	if err != nil {
-		return nil, err
-	}
-	res = &AccessResult{Plan: plan}
-	res.Deployed, err = r.Deploy.After(ctx, req, s.Opts.DryRun, s.Opts.Stderr)
-	return res, err
+	return s.changeAndDeploy(ctx, Change{Subject: "keycycle: host remove " + r.Name, Diff: ed.Diff(), Request: req}, r.Deploy)
 }
 
 // removeKeys removes the keys names from keys: and every rule.

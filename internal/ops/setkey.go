@@ -62,14 +62,8 @@ func HostSetKey(ctx context.Context, o Options, r HostSetKeyRequest) (res *Acces
 	if err := RecordReplaced(&req, a.Value, hostRecords(r.Name, hk.Recipient, r.Key.Age != "")[0]); err != nil {
 		return nil, err
 	}
-	plan, err := s.Change(ctx, Change{Subject: "keycycle: host set-key " + r.Name, Diff: ed.Diff(), Request: req,
-		Before: writeHostKey(s.Opts.Stdout, hk, r.Key)})
-	if err != nil {
-		return nil, err
-	}
-	res = &AccessResult{Plan: plan}
-	res.Deployed, err = r.Deploy.After(ctx, req, s.Opts.DryRun, s.Opts.Stderr)
-	return res, err
+	return s.changeAndDeploy(ctx, Change{Subject: "keycycle: host set-key " + r.Name, Diff: ed.Diff(), Request: req,
+		Before: writeHostKey(s.Opts.Stdout, hk, r.Key)}, r.Deploy)
 }
 
 // setKeyAnchor returns the anchor &name, which must be a host's key.
