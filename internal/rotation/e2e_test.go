@@ -37,9 +37,11 @@ func TestMain(m *testing.M) {
 // shared is what every test of the package uses, made once by TestMain
 // and read-only afterwards: one admin key, which the in-process keycycle
 // finds through SOPS_AGE_KEY_FILE. With the environment set once here, no
-// test needs t.Setenv, and the tests run in parallel (t.Parallel).
+// test needs t.Setenv, and the tests run in parallel (t.Parallel). The
+// seeds, the fixtures' files, are built on first use and guard themselves.
 var shared struct {
 	dir, admin, adminRcp string
+	seeds                seeds
 }
 
 func runTests(m *testing.M) int {
@@ -107,17 +109,11 @@ type fixture struct {
 
 func newKey(t *testing.T, path string) string {
 	t.Helper()
-	id, err := age.GenerateX25519Identity()
+	rcp, err := makeKey(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(id.String()+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return id.Recipient().String()
+	return rcp
 }
 
 func setup(t *testing.T) *fixture {
@@ -125,45 +121,50 @@ func setup(t *testing.T) *fixture {
 	if _, err := exec.LookPath("ssh"); err != nil {
 		t.Skip("needs the OpenSSH client")
 	}
-	sops, err := sopsPath()
-	if err != nil {
+	if _, err := sopsPath(); err != nil {
 		t.Skipf("go tool -n sops: %v", err)
 	}
 	dir := t.TempDir()
+	shared.seeds.copyInto(t, "one host", dir, buildHostSeed)
 	f := &fixture{repo: filepath.Join(dir, "repo"), hostRoot: filepath.Join(dir, "host"),
 		admin: shared.admin, oldKey: filepath.Join(dir, "old.key")}
-	adminRcp := shared.adminRcp
-	f.oldRcp = newKey(t, f.oldKey)
-	otherRcp := newKey(t, filepath.Join(dir, "other.key"))
-	keyTxt := filepath.Join(f.hostRoot, "var/lib/sops-nix/key.txt")
-	data, _ := os.ReadFile(f.oldKey)
-	if err := os.MkdirAll(filepath.Dir(keyTxt), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyTxt, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	write(t, filepath.Join(f.repo, ".sops.yaml"), fmt.Sprintf(sopsYAML, f.oldRcp, otherRcp, adminRcp))
-	write(t, filepath.Join(f.repo, "keycycle.yaml"), "hosts:\n  griefling:\n    ssh: griefling\ndeploy: echo deploying {host} via {ssh}\n")
-	encryptAll(t, sops, f.repo, f.admin, map[string]string{"shared": "rain: hunter2\n", "griefling": "wifi: swordfish\n", "other": "x: y\n"})
+	f.oldRcp = recipientOf(t, f.oldKey)
 	f.wrapper = hostWrapper(t, dir, fmt.Sprintf("%q", f.hostRoot))
 	f.srv = sshtest.Start(t, "griefling", []string{"PATH=/usr/bin:/bin"})
 	return f
 }
 
-// encryptAll writes sops/NAME.yaml for each file and encrypts it in place
-// with the real sops, by the repository's rules.
-func encryptAll(t *testing.T, sops, repo, admin string, files map[string]string) {
-	t.Helper()
-	for name, body := range files {
-		p := filepath.Join(repo, "sops", name+".yaml")
-		write(t, p, body)
-		cmd := exec.Command(sops, "encrypt", "-i", p)
-		cmd.Dir, cmd.Env = repo, append(os.Environ(), "SOPS_AGE_KEY_FILE="+admin)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("sops encrypt: %v\n%s", err, out)
-		}
+// buildHostSeed makes setup's fixture in dir: the repository (three files
+// encrypted by the real sops), old.key (griefling's key, also in the host
+// root's key.txt) and other.key (another host's).
+func buildHostSeed(dir string) error {
+	repo, oldKey := filepath.Join(dir, "repo"), filepath.Join(dir, "old.key")
+	oldRcp, err := makeKey(oldKey)
+	if err != nil {
+		return err
 	}
+	otherRcp, err := makeKey(filepath.Join(dir, "other.key"))
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(oldKey)
+	if err != nil {
+		return err
+	}
+	keyTxt := filepath.Join(dir, "host", "var/lib/sops-nix/key.txt")
+	if err := os.MkdirAll(filepath.Dir(keyTxt), 0o700); err != nil {
+		return err
+	}
+	if err := os.WriteFile(keyTxt, data, 0o600); err != nil {
+		return err
+	}
+	if err := writeFile(filepath.Join(repo, ".sops.yaml"), fmt.Sprintf(sopsYAML, oldRcp, otherRcp, shared.adminRcp)); err != nil {
+		return err
+	}
+	if err := writeFile(filepath.Join(repo, "keycycle.yaml"), "hosts:\n  griefling:\n    ssh: griefling\ndeploy: echo deploying {host} via {ssh}\n"); err != nil {
+		return err
+	}
+	return sopsEncrypt(repo, shared.admin, map[string]string{"shared": "rain: hunter2\n", "griefling": "wifi: swordfish\n", "other": "x: y\n"})
 }
 
 // hostWrapper writes the keycycle the SSH server runs on the host side:
@@ -210,10 +211,7 @@ creation_rules:
 
 func write(t *testing.T, path, body string) {
 	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+	if err := writeFile(path, body); err != nil {
 		t.Fatal(err)
 	}
 }

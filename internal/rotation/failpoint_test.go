@@ -240,7 +240,7 @@ func TestRotationKilledAtFailpoints(t *testing.T) {
 				t.Fatalf("%s: secrets files %v (%v), want the fixture's 3", p.name, files, err)
 			}
 			for _, file := range files {
-				if !sopsOpens(t, file, f.admin) {
+				if !libOpens(t, file, f.admin) {
 					t.Fatalf("%s: the admin key cannot open %s", p.name, file)
 				}
 			}

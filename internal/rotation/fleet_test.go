@@ -48,73 +48,113 @@ func setupFleetWith(t *testing.T, user string, hosts ...string) *fleet {
 	if _, err := exec.LookPath("ssh"); err != nil {
 		t.Skip("needs the OpenSSH client")
 	}
-	sops, err := sopsPath()
-	if err != nil {
+	if _, err := sopsPath(); err != nil {
 		t.Skipf("go tool -n sops: %v", err)
 	}
 	dir := t.TempDir()
+	shared.seeds.copyInto(t, "fleet "+user+" "+strings.Join(hosts, " "), dir, func(dir string) error {
+		return buildFleetSeed(dir, user, hosts)
+	})
 	fl := &fleet{fixture: &fixture{repo: filepath.Join(dir, "repo"), admin: shared.admin},
 		hosts: hosts, roots: map[string]string{}, oldKeys: map[string]string{}, servers: map[string]*sshtest.Server{}}
-	adminRcp := shared.adminRcp
-	var anchors, shared, rules, keys strings.Builder
-	fmt.Fprintf(&keys, "keys:\n  - name: rain\n    recipient: %s\n    kind: admin\n    created: 2026-11-01\n", adminRcp)
 	var servers []*sshtest.Server
 	for _, h := range hosts {
 		fl.roots[h] = filepath.Join(dir, "root-"+h)
-		keyTxt := filepath.Join(fl.roots[h], "var/lib/sops-nix/key.txt")
-		rcp := newKey(t, keyTxt)
 		fl.oldKeys[h] = filepath.Join(dir, h+".old.key")
-		data, _ := os.ReadFile(keyTxt)
-		write(t, fl.oldKeys[h], string(data))
-		fmt.Fprintf(&anchors, "    - &%s %s\n", h, rcp)
-		fmt.Fprintf(&shared, "          - *%s\n", h)
-		fmt.Fprintf(&rules, "  - path_regex: sops/%s\\.yaml$\n    key_groups:\n      - age:\n          - *rain\n          - *%s\n", h, h)
-		fmt.Fprintf(&keys, "  - name: %s\n    recipient: %s\n    kind: host\n    owner: %s\n    created: 2025-06-01\n", h, rcp, h)
 		srv := sshtest.Start(t, h, []string{"PATH=/usr/bin:/bin", hostRootEnv + "=" + fl.roots[h]})
 		fl.servers[h] = srv
 		servers = append(servers, srv)
 	}
 	fl.sshConf = sshtest.WriteConfig(t, servers...)
+	if user != "" {
+		fl.user = user + "_" + hosts[0]
+		fl.userKeyTxt = filepath.Join(fl.roots[hosts[0]], "home", user, ".config/sops/age/keys.txt")
+		fl.oldUserKey = filepath.Join(dir, "user.old.key")
+	}
+	fl.wrapper = hostWrapper(t, dir, `"$`+hostRootEnv+`"`)
+	return fl
+}
+
+// buildFleetSeed makes setupFleetWith's fixture in dir: the repository
+// (its files encrypted by the real sops), each host's root with its
+// key.txt and a copy as HOST.old.key, and with user set the user's
+// keys.txt in the first host's root and a copy as user.old.key.
+func buildFleetSeed(dir, user string, hosts []string) error {
+	var anchors, sharedKeys, rules, keys strings.Builder
+	fmt.Fprintf(&keys, "keys:\n  - name: rain\n    recipient: %s\n    kind: admin\n    created: 2026-11-01\n", shared.adminRcp)
+	for _, h := range hosts {
+		rcp, err := makeKeyAndCopy(filepath.Join(dir, "root-"+h, "var/lib/sops-nix/key.txt"), filepath.Join(dir, h+".old.key"))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&anchors, "    - &%s %s\n", h, rcp)
+		fmt.Fprintf(&sharedKeys, "          - *%s\n", h)
+		fmt.Fprintf(&rules, "  - path_regex: sops/%s\\.yaml$\n    key_groups:\n      - age:\n          - *rain\n          - *%s\n", h, h)
+		fmt.Fprintf(&keys, "  - name: %s\n    recipient: %s\n    kind: host\n    owner: %s\n    created: 2025-06-01\n", h, rcp, h)
+	}
 	users := ""
 	files := map[string]string{"shared": "wifi: swordfish\n"}
 	for _, h := range hosts {
 		files[h] = "secret: " + h + "-only\n"
 	}
 	if user != "" {
-		h := hosts[0]
-		fl.user = user + "_" + h
-		fl.userKeyTxt = filepath.Join(fl.roots[h], "home", user, ".config/sops/age/keys.txt")
-		rcp := newKey(t, fl.userKeyTxt)
-		fl.oldUserKey = filepath.Join(dir, "user.old.key")
-		data, _ := os.ReadFile(fl.userKeyTxt)
-		write(t, fl.oldUserKey, string(data))
-		users = fmt.Sprintf("    - &%s %s\n", fl.user, rcp)
+		h, anchor := hosts[0], user+"_"+hosts[0]
+		userKeyTxt := filepath.Join(dir, "root-"+h, "home", user, ".config/sops/age/keys.txt")
+		rcp, err := makeKeyAndCopy(userKeyTxt, filepath.Join(dir, "user.old.key"))
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(userKeyTxt)
+		if err != nil {
+			return err
+		}
+		users = fmt.Sprintf("    - &%s %s\n", anchor, rcp)
 		files[h] += "keys:\n    age: " + strings.TrimSpace(string(data)) + "\n"
-		shared.WriteString("          - *" + fl.user + "\n")
+		sharedKeys.WriteString("          - *" + anchor + "\n")
 		rules.Reset()
 		for i, h := range hosts {
 			extra := ""
 			if i == 0 {
-				extra = "          - *" + fl.user + "\n"
+				extra = "          - *" + anchor + "\n"
 			}
 			fmt.Fprintf(&rules, "  - path_regex: sops/%s\\.yaml$\n    key_groups:\n      - age:\n          - *rain\n          - *%s\n%s", h, h, extra)
 		}
-		fmt.Fprintf(&keys, "  - name: %s\n    recipient: %s\n    kind: user\n    owner: %s\n    created: 2025-06-01\n", fl.user, rcp, h)
+		fmt.Fprintf(&keys, "  - name: %s\n    recipient: %s\n    kind: user\n    owner: %s\n    created: 2025-06-01\n", anchor, rcp, h)
 	}
-	write(t, filepath.Join(fl.repo, ".sops.yaml"), fmt.Sprintf(
-		"keys:\n  hosts:\n%s  users:\n    - &rain %s\n%screation_rules:\n  - path_regex: sops/shared\\.yaml$\n    key_groups:\n      - age:\n          - *rain\n%s%s",
-		anchors.String(), adminRcp, users, shared.String(), rules.String()))
+	repo := filepath.Join(dir, "repo")
 	var pol strings.Builder
 	pol.WriteString("hosts:\n")
 	for _, h := range hosts {
 		fmt.Fprintf(&pol, "  %s:\n    ssh: %s\n", h, h)
 	}
 	pol.WriteString("policy:\n  max_age:\n    host: 90d\n    user: 90d\n")
-	write(t, filepath.Join(fl.repo, "keycycle.yaml"), pol.String())
-	write(t, filepath.Join(fl.repo, ".keycycle/keys.yaml"), keys.String())
-	encryptAll(t, sops, fl.repo, fl.admin, files)
-	fl.wrapper = hostWrapper(t, dir, `"$`+hostRootEnv+`"`)
-	return fl
+	for name, body := range map[string]string{
+		".sops.yaml": fmt.Sprintf(
+			"keys:\n  hosts:\n%s  users:\n    - &rain %s\n%screation_rules:\n  - path_regex: sops/shared\\.yaml$\n    key_groups:\n      - age:\n          - *rain\n%s%s",
+			anchors.String(), shared.adminRcp, users, sharedKeys.String(), rules.String()),
+		"keycycle.yaml":       pol.String(),
+		".keycycle/keys.yaml": keys.String(),
+	} {
+		if err := writeFile(filepath.Join(repo, name), body); err != nil {
+			return err
+		}
+	}
+	return sopsEncrypt(repo, shared.admin, files)
+}
+
+// makeKeyAndCopy writes a new identity to path and a copy of it to
+// keep (the key before a rotation replaces it), and returns its
+// recipient.
+func makeKeyAndCopy(path, keep string) (string, error) {
+	rcp, err := makeKey(path)
+	if err != nil {
+		return "", err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	return rcp, os.WriteFile(keep, data, 0o600)
 }
 
 // kcSplit runs keycycle in this process; stdout and stderr apart.

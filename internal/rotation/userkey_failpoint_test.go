@@ -129,7 +129,7 @@ func (fl *fleet) checkUserKillPoint(t *testing.T, point string, w fpUserWhere) s
 	t.Helper()
 	// (1) Whatever was deployed last opens the user's files.
 	for _, name := range []string{"shared", "alpha"} {
-		if !sopsOpens(t, filepath.Join(fl.repo, "sops", name+".yaml"), fl.userKeyTxt) {
+		if !libOpens(t, filepath.Join(fl.repo, "sops", name+".yaml"), fl.userKeyTxt) {
 			t.Errorf("%s: the user's keys.txt on the host cannot open %s", point, name)
 		}
 	}
@@ -139,7 +139,7 @@ func (fl *fleet) checkUserKillPoint(t *testing.T, point string, w fpUserWhere) s
 		t.Fatalf("%s: secrets files %v (%v), want shared and alpha", point, files, err)
 	}
 	for _, file := range files {
-		if !sopsOpens(t, file, fl.admin) {
+		if !libOpens(t, file, fl.admin) {
 			t.Errorf("%s: the admin key cannot open %s", point, file)
 		}
 	}
@@ -273,10 +273,10 @@ func (fl *fleet) finishUser(t *testing.T, point, staged string) {
 		if !sopsOpens(t, p, fl.userKeyTxt) {
 			t.Errorf("%s: the new user key does not open %s", point, name)
 		}
-		if sopsOpens(t, p, fl.oldUserKey) {
+		if libOpens(t, p, fl.oldUserKey) {
 			t.Errorf("%s: the old user key still opens %s", point, name)
 		}
-		if !sopsOpens(t, p, fl.admin) {
+		if !libOpens(t, p, fl.admin) {
 			t.Errorf("%s: the admin key does not open %s at done", point, name)
 		}
 	}

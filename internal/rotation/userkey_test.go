@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"filippo.io/age"
+
 	"github.com/keycycle/keycycle/internal/rotation"
+	"github.com/keycycle/keycycle/internal/sopsfile"
 )
 
 // deployUserKey is a deploy command that does what sops-nix does for the
@@ -24,18 +26,29 @@ func (fl *fleet) deployUserKey(t *testing.T) string {
 	return fmt.Sprintf(`%[1]q decrypt --extract '["keys"]["age"]' sops/{host}.yaml > %[2]q.tmp && mv %[2]q.tmp %[2]q`, sops, fl.userKeyTxt)
 }
 
-// userKeyValue returns keys/age of the host's file, decrypted by the real
-// sops with the admin key.
+// userKeyValue returns keys/age of the host's file, decrypted with the
+// admin key by the sops library in this process. (The deploy command
+// above extracts it with the real sops, as sops-nix would install it.)
 func (fl *fleet) userKeyValue(t *testing.T, host string) string {
 	t.Helper()
-	sops, _ := sopsPath()
-	cmd := exec.Command(sops, "decrypt", "--extract", `["keys"]["age"]`, filepath.Join("sops", host+".yaml"))
-	cmd.Dir = fl.repo
-	out, err := cmd.Output()
+	p := filepath.Join(fl.repo, "sops", host+".yaml")
+	data, err := os.ReadFile(p)
 	if err != nil {
-		t.Fatalf("sops decrypt --extract keys/age: %v", err)
+		t.Fatal(err)
 	}
-	return string(out)
+	keys, err := os.ReadFile(fl.admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := age.ParseIdentities(bytes.NewReader(keys))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := sopsfile.GetValue(p, data, []string{"keys", "age"}, sopsfile.EditOptions{Identities: ids})
+	if err != nil {
+		t.Fatalf("keys/age of %s: %v", p, err)
+	}
+	return v
 }
 
 func TestRotationUserKeyEndToEnd(t *testing.T) {
