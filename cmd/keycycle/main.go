@@ -8,9 +8,12 @@ import (
 	"os/signal"
 
 	"github.com/keycycle/keycycle/internal/cli"
+	"github.com/keycycle/keycycle/internal/initgc"
 )
 
 func main() {
+	// The collector was off while the packages initialised.
+	initgc.Restore()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	code := cli.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()

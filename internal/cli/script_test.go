@@ -20,9 +20,13 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/keycycle/keycycle/internal/cli"
+	"github.com/keycycle/keycycle/internal/initgc"
 )
 
 func TestMain(m *testing.M) {
+	// This binary also runs as each script's keycycle: its start-up is
+	// keycycle's (see internal/initgc).
+	initgc.Restore()
 	testscript.Main(moreAtOnce{m}, map[string]func(){
 		"keycycle": func() {
 			os.Exit(cli.Main(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))

@@ -19,6 +19,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/keycycle/keycycle/internal/cli"
+	"github.com/keycycle/keycycle/internal/initgc"
 	"github.com/keycycle/keycycle/internal/rotation"
 	"github.com/keycycle/keycycle/internal/transport/sshtest"
 )
@@ -28,6 +29,9 @@ import (
 const mainEnv = "KEYCYCLE_ROTATION_TEST_MAIN"
 
 func TestMain(m *testing.M) {
+	// This binary also runs as the host side's keycycle and the killed
+	// operator: its start-up is keycycle's (see internal/initgc).
+	initgc.Restore()
 	if os.Getenv(mainEnv) == "1" {
 		os.Exit(cli.Main(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
