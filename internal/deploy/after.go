@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/keycycle/keycycle/internal/change"
 	"github.com/keycycle/keycycle/internal/policy"
 	"github.com/keycycle/keycycle/internal/textutil"
 )
@@ -55,7 +54,7 @@ func (o *Outcome) Failed() []string {
 // and the outcome names the hosts. A host that fails does not stop the
 // others; the error then says which failed (findings: the change is
 // written). The outcome is nil when there is nothing to deploy.
-func (st Step) After(ctx context.Context, req change.Request, dryRun bool, progress io.Writer) (*Outcome, error) {
+func (st Step) After(ctx context.Context, req Change, dryRun bool, progress io.Writer) (*Outcome, error) {
 	if st.Skip {
 		return nil, nil
 	}

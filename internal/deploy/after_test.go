@@ -9,12 +9,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/keycycle/keycycle/internal/change"
 	"github.com/keycycle/keycycle/internal/textutil"
 )
 
 // afterRequest is a change that creates the files of hosts a and b.
-func afterRequest(t *testing.T) change.Request {
+func afterRequest(t *testing.T) Change {
 	t.Helper()
 	root := t.TempDir()
 	cfg := []byte(`keys:
@@ -31,8 +30,7 @@ creation_rules:
 	if err := os.WriteFile(p, cfg, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return change.Request{ConfigPath: p, OldConfig: cfg, NewConfig: cfg,
-		Create: []change.NewFile{{Rel: "sops/a.yaml"}, {Rel: "sops/b.yaml"}}}
+	return Change{ConfigPath: p, OldConfig: cfg, NewConfig: cfg, Create: []string{"sops/a.yaml", "sops/b.yaml"}}
 }
 
 // TestStepAfter: the deploy step names the hosts without a command and

@@ -4,7 +4,6 @@ import (
 	"slices"
 	"sort"
 
-	"github.com/keycycle/keycycle/internal/change"
 	"github.com/keycycle/keycycle/internal/policy"
 	"github.com/keycycle/keycycle/internal/repo"
 	"github.com/keycycle/keycycle/internal/sopsconfig"
@@ -26,9 +25,23 @@ func TargetsOf(hosts []string, pol *policy.Policy) []Target {
 	return targets
 }
 
+// Change is what the deploy step needs of a change (a change.Request):
+// the config before and after, and the files it creates and deletes.
+// It is its own type so that deploy, which never opens a secrets file,
+// does not link the sops library.
+type Change struct {
+	// ConfigPath is the repository's .sops.yaml; OldConfig and NewConfig
+	// its bytes before and after the change.
+	ConfigPath           string
+	OldConfig, NewConfig []byte
+	// Create and Delete are the files (relative, slash-separated) the
+	// change creates and deletes; Exclude the globs it leaves alone.
+	Create, Delete, Exclude []string
+}
+
 // HostsFor returns the hosts that read, under the new config, a
 // file whose wanted recipients the change alters (or a file it creates).
-func HostsFor(req change.Request, pol *policy.Policy) ([]string, error) {
+func HostsFor(req Change, pol *policy.Policy) ([]string, error) {
 	oldCfg, err := sopsconfig.Parse(req.ConfigPath, req.OldConfig)
 	if err != nil {
 		return nil, err
@@ -41,9 +54,9 @@ func HostsFor(req change.Request, pol *policy.Policy) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range req.Create {
-		if !slices.Contains(rels, f.Rel) {
-			rels = append(rels, f.Rel)
+	for _, rel := range req.Create {
+		if !slices.Contains(rels, rel) {
+			rels = append(rels, rel)
 		}
 	}
 	isHost := hostAnchors(newCfg, pol)
@@ -54,7 +67,7 @@ func HostsFor(req change.Request, pol *policy.Policy) ([]string, error) {
 			continue
 		}
 		after := ruleKeys(newCfg, rel)
-		if slices.Equal(ruleKeys(oldCfg, rel), after) && !slices.ContainsFunc(req.Create, func(f change.NewFile) bool { return f.Rel == rel }) {
+		if slices.Equal(ruleKeys(oldCfg, rel), after) && !slices.Contains(req.Create, rel) {
 			continue
 		}
 		for _, a := range ruleAliases(newCfg, rel) {

@@ -105,8 +105,18 @@ func (s *Session) changeAndDeploy(ctx context.Context, c Change, d deploy.Step) 
 		return nil, err
 	}
 	res := &AccessResult{Plan: plan}
-	res.Deployed, err = d.After(ctx, c.Request, s.Opts.DryRun, s.Opts.Stderr)
+	res.Deployed, err = d.After(ctx, deployChange(c.Request), s.Opts.DryRun, s.Opts.Stderr)
 	return res, err
+}
+
+// deployChange is what the deploy step needs of req.
+func deployChange(req change.Request) deploy.Change {
+	dc := deploy.Change{ConfigPath: req.ConfigPath, OldConfig: req.OldConfig, NewConfig: req.NewConfig,
+		Delete: req.Delete, Exclude: req.Exclude}
+	for _, f := range req.Create {
+		dc.Create = append(dc.Create, f.Rel)
+	}
+	return dc
 }
 
 // checkHostKey checks a host command's name and the flags that give the
