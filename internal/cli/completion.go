@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keycycle/keycycle/internal/complete"
+	"github.com/keycycle/keycycle/internal/rotation"
 )
 
 // Dynamic completions, for cobra's 'completion' scripts (bash, zsh, fish,
@@ -80,7 +81,7 @@ func completeKeyNamesAnywhere(c *cobra.Command, _ []string, _ string) ([]cobra.C
 
 // completeOpenRotations offers the IDs of the open rotations.
 func completeOpenRotations(c *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	return offer(c, args, complete.OpenRotations)
+	return offer(c, args, rotation.OpenCandidates)
 }
 
 // completeHostCheckIDs offers host check's IDs for --only.

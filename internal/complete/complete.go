@@ -1,7 +1,9 @@
 // Package complete finds the values keycycle's shell completions offer:
-// the key names, open rotations and secrets files of the repository a
-// command would work on, and host check's IDs. Each takes the path of
-// that repository's .sops.yaml and offers nothing when it cannot be read.
+// the key names and secrets files of the repository a command would work
+// on, and host check's IDs. Each takes the path of that repository's
+// .sops.yaml and offers nothing when it cannot be read. (The open
+// rotations are rotation.OpenCandidates: this package does not link the
+// sops library, and its tests build in a second.)
 package complete
 
 import (
@@ -12,7 +14,6 @@ import (
 	"github.com/keycycle/keycycle/internal/agekey"
 	"github.com/keycycle/keycycle/internal/hostcheck"
 	"github.com/keycycle/keycycle/internal/repo"
-	"github.com/keycycle/keycycle/internal/rotation"
 	"github.com/keycycle/keycycle/internal/sopsconfig"
 )
 
@@ -35,25 +36,6 @@ func KeyNames(configPath string) []Candidate {
 			desc = strings.Join(a.Group, "/") + ": " + desc
 		}
 		out = append(out, Candidate{a.Name, desc})
-	}
-	return out
-}
-
-// OpenRotations are the IDs of the rotations not yet finished or
-// aborted, described by their key and state.
-func OpenRotations(configPath string) []Candidate {
-	if _, err := sopsconfig.Load(configPath); err != nil {
-		return nil
-	}
-	list, err := rotation.Store{Root: filepath.Dir(configPath)}.List()
-	if err != nil {
-		return nil
-	}
-	var out []Candidate
-	for _, j := range list {
-		if j.State.Open() {
-			out = append(out, Candidate{j.ID, "&" + j.Key + " " + string(j.State)})
-		}
 	}
 	return out
 }
