@@ -2,6 +2,7 @@ package nix_test
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,7 +11,6 @@ import (
 
 	"github.com/keycycle/keycycle/internal/agekey"
 	"github.com/keycycle/keycycle/internal/hostcheck"
-	"github.com/keycycle/keycycle/internal/sopsfile"
 )
 
 // manifest parses a manifest sops-nix's module wrote, as `host check
@@ -48,20 +48,12 @@ func TestGoldenManifests(t *testing.T) {
 	}
 }
 
-// checkVMSecrets: the VM test's secrets.yaml opens with its age key and
-// with its SSH host key (converted as sops-nix does), and holds every key
-// the machine's secrets name.
+// checkVMSecrets: the real sops opens the VM test's secrets.yaml with its
+// age key and with its SSH host key (converted as sops-nix does), and it
+// holds every key the machine's secrets name.
 func checkVMSecrets(t *testing.T, keys []string) {
 	t.Helper()
 	dir := filepath.Join(root, "nix", "tests")
-	data, err := os.ReadFile(filepath.Join(dir, "secrets.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ageKey, err := os.ReadFile(filepath.Join(dir, "keys", "age.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	sshKey, err := os.ReadFile(filepath.Join(dir, "keys", "ssh_host_ed25519_key"))
 	if err != nil {
 		t.Fatal(err)
@@ -70,16 +62,22 @@ func checkVMSecrets(t *testing.T, keys []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var identity string
-	for _, l := range strings.Split(string(ageKey), "\n") {
-		if strings.HasPrefix(l, "AGE-SECRET-KEY-") {
-			identity = l
-		}
+	sshAge := filepath.Join(t.TempDir(), "ssh-host.age")
+	if err := os.WriteFile(sshAge, []byte(fromSSH+"\n"), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	for name, id := range map[string]string{"keys/age.key": identity, "keys/ssh_host_ed25519_key": fromSSH} {
-		plain, err := sopsfile.Decrypt("secrets.yaml", data, id)
+	sops, err := exec.Command("go", "tool", "-n", "sops").Output()
+	if err != nil {
+		t.Skipf("go tool -n sops: %v", err)
+	}
+	for name, keyFile := range map[string]string{"keys/age.key": filepath.Join(dir, "keys", "age.key"), "keys/ssh_host_ed25519_key": sshAge} {
+		cmd := exec.Command(strings.TrimSpace(string(sops)), "decrypt", filepath.Join(dir, "secrets.yaml"))
+		cmd.Env = append(os.Environ(), "SOPS_AGE_KEY_FILE="+keyFile, "SOPS_AGE_KEY=", "SOPS_AGE_SSH_PRIVATE_KEY_FILE=", "HOME="+t.TempDir())
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		plain, err := cmd.Output()
 		if err != nil {
-			t.Errorf("secrets.yaml does not open with %s: %v", name, err)
+			t.Errorf("sops decrypt secrets.yaml with %s: %v\n%s", name, err, stderr.String())
 			continue
 		}
 		var tree map[string]any
