@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/keycycle/keycycle/internal/inventory"
+	"github.com/keycycle/keycycle/internal/accessdiff"
 )
 
 type diffOptions struct {
@@ -55,7 +55,7 @@ func runDiff(ctx context.Context, opts *diffOptions, out io.Writer, args []strin
 	if err != nil {
 		return err
 	}
-	d, err := inventory.DiffRevisions(ctx, filepath.Dir(cfgPath), args, opts.exclude, identities(opts.stderr))
+	d, err := accessdiff.Revisions(ctx, filepath.Dir(cfgPath), args, opts.exclude, identities(opts.stderr))
 	if err != nil {
 		return err
 	}

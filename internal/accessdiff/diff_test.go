@@ -1,4 +1,4 @@
-package inventory
+package accessdiff
 
 import (
 	"context"
@@ -20,7 +20,7 @@ func TestFilterExcludedMatchesAsTheScans(t *testing.T) {
 }
 
 func TestDiffNamesTheRevisionItCannotRead(t *testing.T) {
-	_, err := Diff(context.Background(), t.TempDir(), "nosuchrev", "", nil, nil)
+	_, err := Between(context.Background(), t.TempDir(), "nosuchrev", "", nil, nil)
 	var re *RevisionError
 	if !errors.As(err, &re) || re.Rev != "nosuchrev" {
 		t.Fatalf("err = %v, want a *RevisionError for nosuchrev", err)
@@ -28,7 +28,7 @@ func TestDiffNamesTheRevisionItCannotRead(t *testing.T) {
 }
 
 func TestDiffRevisionsHintsAtTheRevision(t *testing.T) {
-	_, err := DiffRevisions(context.Background(), t.TempDir(), []string{"nosuchrev"}, nil, nil)
+	_, err := Revisions(context.Background(), t.TempDir(), []string{"nosuchrev"}, nil, nil)
 	if err == nil || !strings.HasPrefix(err.Error(), `cannot read revision "nosuchrev": `) || textutil.HintOf(err) == "" {
 		t.Fatalf("err = %v, want a hint naming the revision", err)
 	}
@@ -39,12 +39,12 @@ func TestDiffRevisionsHintsAtTheRevision(t *testing.T) {
 func TestDiffReportText(t *testing.T) {
 	yes, no := true, false
 	var b strings.Builder
-	(&DiffReport{From: "HEAD", To: "working tree"}).WriteText(&b)
-	(&DiffReport{Files: []DiffFile{
-		{File: "a.yaml", Status: "changed", Gained: []DiffKey{{Name: "web"}}, Lost: []DiffKey{{Recipient: "age1x"}}, DataKeyRotated: &yes},
-		{File: "b.yaml", Status: "changed", Lost: []DiffKey{{Name: "old"}}, DataKeyRotated: &no},
-		{File: "c.yaml", Status: "changed", Lost: []DiffKey{{Name: "old"}}},
-		{File: "d.yaml", Status: "added", Gained: []DiffKey{{Name: "web"}}},
+	(&Report{From: "HEAD", To: "working tree"}).WriteText(&b)
+	(&Report{Files: []File{
+		{File: "a.yaml", Status: "changed", Gained: []Key{{Name: "web"}}, Lost: []Key{{Recipient: "age1x"}}, DataKeyRotated: &yes},
+		{File: "b.yaml", Status: "changed", Lost: []Key{{Name: "old"}}, DataKeyRotated: &no},
+		{File: "c.yaml", Status: "changed", Lost: []Key{{Name: "old"}}},
+		{File: "d.yaml", Status: "added", Gained: []Key{{Name: "web"}}},
 	}}).WriteText(&b)
 	want := `no change in who can decrypt what between HEAD and working tree
 a.yaml: changed +web -age1x (new data key)

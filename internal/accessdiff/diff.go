@@ -1,4 +1,4 @@
-package inventory
+package accessdiff
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"github.com/keycycle/keycycle/internal/vcs"
 )
 
-// RevisionError says which revision Diff could not read.
+// RevisionError says which revision Between could not read.
 type RevisionError struct {
 	// Rev is the revision ("" the working tree).
 	Rev string
@@ -25,13 +25,13 @@ func (e *RevisionError) Error() string { return e.Err.Error() }
 
 func (e *RevisionError) Unwrap() error { return e.Err }
 
-// Diff compares who can decrypt what between the revisions from and to
+// Between compares who can decrypt what between the revisions from and to
 // ("" is the working tree) of the repository at root, from the files'
 // metadata; the files the exclude globs name are left out of both. Where
 // an identity of ids opens both versions of a changed file, it tells
 // whether the data key changed. A side that cannot be read gives a
 // *RevisionError.
-func Diff(ctx context.Context, root, from, to string, exclude []string, ids []age.Identity) ([]DiffFile, error) {
+func Between(ctx context.Context, root, from, to string, exclude []string, ids []age.Identity) ([]File, error) {
 	a, err := snapshotAt(ctx, root, from, exclude)
 	if err != nil {
 		return nil, &RevisionError{Rev: from, Err: err}
@@ -45,19 +45,19 @@ func Diff(ctx context.Context, root, from, to string, exclude []string, ids []ag
 	return files, nil
 }
 
-// DiffKey is one recipient in a diff; with DiffFile, the JSON form of
+// Key is one recipient in a diff; with File, the JSON form of
 // keycycle.diff/v1.
-type DiffKey struct {
+type Key struct {
 	Name      string `json:"name,omitempty"`
 	Recipient string `json:"recipient"`
 }
 
-// DiffFile is what changed for one file between two revisions.
-type DiffFile struct {
-	File   string    `json:"file"`
-	Status string    `json:"status"` // added, removed, changed
-	Gained []DiffKey `json:"gained"`
-	Lost   []DiffKey `json:"lost"`
+// File is what changed for one file between two revisions.
+type File struct {
+	File   string `json:"file"`
+	Status string `json:"status"` // added, removed, changed
+	Gained []Key  `json:"gained"`
+	Lost   []Key  `json:"lost"`
 	// Rewritten is true when the file's MAC changed: its values were
 	// encrypted again. When it is false the data key is the same, so a
 	// key that was removed can still read what the file holds.
@@ -79,7 +79,7 @@ type snapshot struct {
 
 // dataKeys fills in DataKeyRotated where an identity opens both versions
 // of a changed file.
-func dataKeys(files []DiffFile, ids []age.Identity) {
+func dataKeys(files []File, ids []age.Identity) {
 	for i := range files {
 		f := &files[i]
 		if f.Status != "changed" || f.raw[0] == nil || f.raw[1] == nil {
@@ -146,9 +146,9 @@ func filterExcluded(m map[string][]byte, exclude []string) map[string][]byte {
 	return m
 }
 
-func compareSnapshots(a, b *snapshot) []DiffFile {
+func compareSnapshots(a, b *snapshot) []File {
 	seen := map[string]bool{}
-	var out []DiffFile
+	var out []File
 	for _, side := range []map[string]*repo.File{a.files, b.files} {
 		for rel := range side {
 			if seen[rel] {
@@ -164,9 +164,9 @@ func compareSnapshots(a, b *snapshot) []DiffFile {
 	return out
 }
 
-func compareFile(rel string, a, b *snapshot) (DiffFile, bool) {
+func compareFile(rel string, a, b *snapshot) (File, bool) {
 	fa, fb := a.files[rel], b.files[rel]
-	d := DiffFile{File: rel, Status: "changed", Gained: []DiffKey{}, Lost: []DiffKey{}}
+	d := File{File: rel, Status: "changed", Gained: []Key{}, Lost: []Key{}}
 	var before, after []string
 	if fa != nil {
 		before = fa.Meta.Recipients()
@@ -179,10 +179,10 @@ func compareFile(rel string, a, b *snapshot) (DiffFile, bool) {
 		d.Status = "removed"
 	}
 	for _, r := range minusStrings(after, before) {
-		d.Gained = append(d.Gained, DiffKey{Name: b.names[r], Recipient: r})
+		d.Gained = append(d.Gained, Key{Name: b.names[r], Recipient: r})
 	}
 	for _, r := range minusStrings(before, after) {
-		d.Lost = append(d.Lost, DiffKey{Name: a.names[r], Recipient: r})
+		d.Lost = append(d.Lost, Key{Name: a.names[r], Recipient: r})
 	}
 	if fa != nil && fb != nil {
 		d.Rewritten = fa.Meta.MAC != fb.Meta.MAC

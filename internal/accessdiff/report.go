@@ -1,4 +1,4 @@
-package inventory
+package accessdiff
 
 import (
 	"context"
@@ -13,18 +13,18 @@ import (
 	"github.com/keycycle/keycycle/internal/textutil"
 )
 
-// DiffReport is 'keycycle diff': who gained or lost the ability to
+// Report is 'keycycle diff': who gained or lost the ability to
 // decrypt which file between two revisions.
-type DiffReport struct {
+type Report struct {
 	From, To string
-	Files    []DiffFile
+	Files    []File
 }
 
-// DiffRevisions is Diff between the revisions 'keycycle diff' takes:
+// Revisions is Between for the revisions 'keycycle diff' takes:
 // none (HEAD and the working tree), FROM (FROM and the working tree) or
 // FROM TO. A revision that cannot be read is an error with a hint.
-func DiffRevisions(ctx context.Context, root string, revs, exclude []string, ids []age.Identity) (*DiffReport, error) {
-	d := &DiffReport{From: "HEAD", To: "working tree"}
+func Revisions(ctx context.Context, root string, revs, exclude []string, ids []age.Identity) (*Report, error) {
+	d := &Report{From: "HEAD", To: "working tree"}
 	to := ""
 	if len(revs) > 0 {
 		d.From = revs[0]
@@ -32,7 +32,7 @@ func DiffRevisions(ctx context.Context, root string, revs, exclude []string, ids
 	if len(revs) > 1 {
 		d.To, to = revs[1], revs[1]
 	}
-	files, err := Diff(ctx, root, d.From, to, exclude, ids)
+	files, err := Between(ctx, root, d.From, to, exclude, ids)
 	var re *RevisionError
 	if errors.As(err, &re) && re.Rev != "" {
 		return nil, textutil.Hintf("name a commit, branch or tag ('git log --oneline' lists them); 'keycycle diff REV' compares REV with the working tree",
@@ -46,21 +46,21 @@ func DiffRevisions(ctx context.Context, root string, revs, exclude []string, ids
 }
 
 // WriteJSON writes the keycycle.diff/v1 document; it only grows.
-func (d *DiffReport) WriteJSON(w io.Writer) error {
+func (d *Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(struct {
-		Schema string     `json:"schema"`
-		From   string     `json:"from"`
-		To     string     `json:"to"`
-		Files  []DiffFile `json:"files"`
+		Schema string `json:"schema"`
+		From   string `json:"from"`
+		To     string `json:"to"`
+		Files  []File `json:"files"`
 	}{"keycycle.diff/v1", d.From, d.To, d.Files})
 }
 
 // WriteText writes one line a file: its status, +KEY for each key that
 // gained access and -KEY for each that lost it, and whether the removed
 // keys can still read the content.
-func (d *DiffReport) WriteText(w io.Writer) {
+func (d *Report) WriteText(w io.Writer) {
 	if len(d.Files) == 0 {
 		fmt.Fprintf(w, "no change in who can decrypt what between %s and %s\n", d.From, d.To)
 		return
@@ -87,7 +87,7 @@ func (d *DiffReport) WriteText(w io.Writer) {
 }
 
 // label is the key's name, else its recipient in full.
-func (k DiffKey) label() string {
+func (k Key) label() string {
 	if k.Name != "" {
 		return k.Name
 	}
