@@ -143,23 +143,12 @@ func setup(t *testing.T) *fixture {
 // root's key.txt) and other.key (another host's).
 func buildHostSeed(dir string) error {
 	repo, oldKey := filepath.Join(dir, "repo"), filepath.Join(dir, "old.key")
-	oldRcp, err := makeKey(oldKey)
+	oldRcp, err := makeKeyAndCopy(filepath.Join(dir, "host", "var/lib/sops-nix/key.txt"), oldKey)
 	if err != nil {
 		return err
 	}
 	otherRcp, err := makeKey(filepath.Join(dir, "other.key"))
 	if err != nil {
-		return err
-	}
-	data, err := os.ReadFile(oldKey)
-	if err != nil {
-		return err
-	}
-	keyTxt := filepath.Join(dir, "host", "var/lib/sops-nix/key.txt")
-	if err := os.MkdirAll(filepath.Dir(keyTxt), 0o700); err != nil {
-		return err
-	}
-	if err := os.WriteFile(keyTxt, data, 0o600); err != nil {
 		return err
 	}
 	if err := writeFile(filepath.Join(repo, ".sops.yaml"), fmt.Sprintf(sopsYAML, oldRcp, otherRcp, shared.adminRcp)); err != nil {

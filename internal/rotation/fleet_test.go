@@ -142,21 +142,6 @@ func buildFleetSeed(dir, user string, hosts []string) error {
 	return sopsEncrypt(repo, shared.admin, files)
 }
 
-// makeKeyAndCopy writes a new identity to path and a copy of it to
-// keep (the key before a rotation replaces it), and returns its
-// recipient.
-func makeKeyAndCopy(path, keep string) (string, error) {
-	rcp, err := makeKey(path)
-	if err != nil {
-		return "", err
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", err
-	}
-	return rcp, os.WriteFile(keep, data, 0o600)
-}
-
 // kcSplit runs keycycle in this process; stdout and stderr apart.
 func (fl *fleet) kcSplit(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()

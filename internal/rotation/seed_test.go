@@ -105,6 +105,21 @@ func makeKey(path string) (string, error) {
 	return id.Recipient().String(), nil
 }
 
+// makeKeyAndCopy writes a new identity to path and a copy of it to
+// keep (the key before a rotation replaces it), and returns its
+// recipient.
+func makeKeyAndCopy(path, keep string) (string, error) {
+	rcp, err := makeKey(path)
+	if err != nil {
+		return "", err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	return rcp, os.WriteFile(keep, data, 0o600)
+}
+
 // writeFile writes body to path, making its folders.
 func writeFile(path, body string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

@@ -111,15 +111,7 @@ func fpRoles(rcps []string, oldRcp, newRcp string) string {
 // userOldRcp returns the recipient of the user's first key.
 func (fl *fleet) userOldRcp(t *testing.T) string {
 	t.Helper()
-	data, err := os.ReadFile(fl.oldUserKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := age.ParseX25519Identity(strings.TrimSpace(string(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id.Recipient().String()
+	return recipientOf(t, fl.oldUserKey)
 }
 
 // checkUserKillPoint checks the invariants after a kill at point and
