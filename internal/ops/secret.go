@@ -44,7 +44,6 @@ func (r *SecretResult) Left() bool {
 // change request (its audit record, public files), the .sops.yaml
 // editor (a key to register) and the result.
 type secretStep struct {
-	s   *Session
 	r   *secret.Repo
 	b   *secret.Batch
 	req *change.Request
@@ -72,7 +71,7 @@ func secretChange(ctx context.Context, o Options, verb string, fill func(st *sec
 	req.Only = []string{}
 	b := r.NewBatch()
 	res = &SecretResult{}
-	if err := fill(&secretStep{s: s, r: r, b: b, req: &req, ed: ed, res: res}); err != nil {
+	if err := fill(&secretStep{r: r, b: b, req: &req, ed: ed, res: res}); err != nil {
 		return nil, secret.Error(err)
 	}
 	req.NewConfig = ed.Bytes()

@@ -52,7 +52,7 @@ func SecretGenerate(ctx context.Context, o Options, q SecretGenerateRequest) (*S
 			return err
 		}
 		if pub != "" {
-			fmt.Fprintf(st.s.Opts.Stderr, "public key: %s\n", strings.TrimSpace(pub))
+			fmt.Fprintf(st.r.Stderr, "public key: %s\n", strings.TrimSpace(pub))
 		}
 		if q.Gen.AddKey != "" {
 			return registerKey(st.ed, st.req, q.Gen.AddKey, q.KeyGroup, pub)
