@@ -86,7 +86,6 @@ func start(r *repo.Repo, opts Options) *checker {
 	if c.pol != nil && c.pol.Config != nil && r.Config != nil {
 		c.hosts = newHostIndex(c, c.pol)
 	}
-	c.configOut, c.out = c.out, nil
 	return c
 }
 
@@ -103,18 +102,15 @@ func (c *checker) file(e *repo.Entry) {
 	}
 }
 
-// finish runs the checks across files and sorts the findings: in the
-// order a run over a loaded repository makes them (config, rule usage,
-// files, policy, rotations), so that ties sort alike.
+// finish runs the checks across files and sorts the findings by file,
+// line and ID. (Rule usage's findings come after the files' here; they
+// cannot tie with any other: one per rule line, IDs no other check uses.)
 func (c *checker) finish() *Report {
 	rep := &Report{Root: c.r.Root, Config: c.cfgFile, Files: c.files}
-	files := c.out
-	c.out = c.configOut
 	if c.r.ConfigErr == nil {
 		rep.Rules = len(c.r.Config.Rules)
 		c.ruleUsage()
 	}
-	c.out = append(c.out, files...)
 	c.policyChecks()
 	c.openRotations()
 	c.interruptedChange()
@@ -150,10 +146,8 @@ type checker struct {
 	r       *repo.Repo
 	cfgFile string
 	out     []Finding
-	// configOut holds the findings of .sops.yaml alone while the files
-	// are checked; files counts them.
-	configOut []Finding
-	files     int
+	// files counts the files checked.
+	files int
 	// usage counts the files each rule takes (nil when .sops.yaml does
 	// not parse); hosts is the policy's view of the hosts (nil without
 	// one).
