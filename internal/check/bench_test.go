@@ -33,23 +33,34 @@ func BenchmarkRun(b *testing.B) {
 	}
 }
 
-func loadFake(b *testing.B, files, recipients, drift int) *repo.Repo {
-	b.Helper()
+// fakeRepo writes a generated repository of files × recipients (drift
+// of them drifted) with fake encryption, and returns its folder and the
+// backend that reads it.
+func fakeRepo(tb testing.TB, files, recipients, drift int) (*genrepo.Layout, string, *genrepo.FakeBackend) {
+	tb.Helper()
 	l, err := genrepo.New(files, recipients, 1)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	if _, err := l.PlantDrift(drift); err != nil {
-		b.Fatal(err)
+	if drift > 0 {
+		if _, err := l.PlantDrift(drift); err != nil {
+			tb.Fatal(err)
+		}
 	}
-	dir := filepath.Join(b.TempDir(), "repo")
+	dir := filepath.Join(tb.TempDir(), "repo")
 	if err := l.Write(dir, genrepo.FakeEncrypt, 0); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	backend, err := l.NewFakeBackend(dir)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
+	return l, dir, backend
+}
+
+func loadFake(b *testing.B, files, recipients, drift int) *repo.Repo {
+	b.Helper()
+	_, dir, backend := fakeRepo(b, files, recipients, drift)
 	r, err := repo.Load(context.Background(), filepath.Join(dir, ".sops.yaml"), backend, repo.Options{})
 	if err != nil {
 		b.Fatal(err)

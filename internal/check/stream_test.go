@@ -27,21 +27,7 @@ import (
 // reported when it held every file was proven against main's binary on
 // the same repositories, and the CLI scripts hold the messages.)
 func TestStreamReportsWhatRunWithDoes(t *testing.T) {
-	l, err := genrepo.New(90, 6, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.PlantDrift(7); err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "repo")
-	if err := l.Write(dir, genrepo.FakeEncrypt, 0); err != nil {
-		t.Fatal(err)
-	}
-	backend, err := l.NewFakeBackend(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, dir, backend := fakeRepo(t, 90, 6, 7)
 	cfg := filepath.Join(dir, ".sops.yaml")
 	extra := "  - path_regex: sops/host01/secrets-0000[0-9]\\.yaml$\n    age: " + l.Keys[0].Recipient() +
 		"\n  - path_regex: sops/gone/.*\\.yaml$\n    age: " + l.Keys[0].Recipient() + "\n"
@@ -111,18 +97,7 @@ hosts:
 // holds every one. Weak pointers count them after a collection.
 func TestStreamKeepsNoFile(t *testing.T) {
 	const files = 300
-	l, err := genrepo.New(files, 4, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "repo")
-	if err := l.Write(dir, genrepo.FakeEncrypt, 0); err != nil {
-		t.Fatal(err)
-	}
-	fake, err := l.NewFakeBackend(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, dir, fake := fakeRepo(t, files, 4, 0)
 	cfg := filepath.Join(dir, ".sops.yaml")
 	opts := repo.Options{Jobs: 2} // at most 2 files read at once, 8 awaiting their checks
 	b := &countingBackend{fake: fake}
@@ -191,18 +166,7 @@ func (b *countingBackend) Wanted(configPath, file string) (*repo.Wanted, error) 
 // TestStreamStopsWhenTheContextIsDone: a cancelled run returns the
 // context's error, not a partial report.
 func TestStreamStopsWhenTheContextIsDone(t *testing.T) {
-	l, err := genrepo.New(20, 3, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "repo")
-	if err := l.Write(dir, genrepo.FakeEncrypt, 0); err != nil {
-		t.Fatal(err)
-	}
-	backend, err := l.NewFakeBackend(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, dir, backend := fakeRepo(t, 20, 3, 0)
 	r, err := repo.Open(filepath.Join(dir, ".sops.yaml"), repo.Options{})
 	if err != nil {
 		t.Fatal(err)
