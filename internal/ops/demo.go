@@ -66,12 +66,8 @@ func DemoRotation(ctx context.Context, l *demo.Layout, out io.Writer) (err error
 	if err := r.Run(ctx, j); err != nil {
 		return err
 	}
-	newKey, err := os.ReadFile(keyFile)
-	if err != nil {
-		return err
-	}
 	fmt.Fprintln(out)
-	return demo.Prove(out, l.Dir, j.Files, string(newKey), string(oldKey))
+	return demo.Prove(out, l.Dir, j.Files, keyFile, l.IdentityFiles["griefling"])
 }
 
 // identityFile reads an age identity file.
