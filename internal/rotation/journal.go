@@ -127,7 +127,9 @@ type Journal struct {
 	// the rotation started, and at verification any file made since that
 	// lists it; the host must open each with the new key.
 	Files []string `json:"files"`
-	// Exclude holds the globs of files the rotation leaves alone.
+	// Exclude holds the globs of files the rotation leaves alone. A
+	// rotation takes every file its key reads, so keycycle no longer
+	// sets it; journals written before may still hold it.
 	Exclude []string `json:"exclude,omitempty"`
 	// Deploy is the command run at step 4 ("" asks the operator).
 	Deploy string `json:"deploy,omitempty"`

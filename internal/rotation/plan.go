@@ -33,7 +33,6 @@ type Start struct {
 	HostFile string
 	Deploy   string
 	Remote   Remote
-	Exclude  []string
 	Now      time.Time
 	// FromSSHHostKey tells that the old key is the host's SSH host key
 	// converted (ssh-to-age): the new one will be an age key file.
@@ -68,11 +67,11 @@ func Plan(cfgPath string, s Start) (*Journal, error) {
 	}
 	j := &Journal{Schema: Schema, ID: NewID(s.Key, s.Now), Key: s.Key, Kind: s.Kind, Host: s.Host,
 		Temp: temp, Old: a.Value, KeyFile: s.KeyFile, User: s.User, HostFile: s.HostFile, Deploy: s.Deploy, Remote: s.Remote,
-		Exclude: s.Exclude, State: Planned, Started: s.Now.UTC()}
+		State: Planned, Started: s.Now.UTC()}
 	if len(a.Group) > 0 {
 		j.Group = a.Group[0]
 	}
-	if j.Files, err = filesListing(cfgPath, cfg, s.Exclude, j.Old); err != nil {
+	if j.Files, err = filesListing(cfgPath, cfg, nil, j.Old); err != nil {
 		return nil, err
 	}
 	if len(j.Files) == 0 {
