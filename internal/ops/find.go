@@ -44,6 +44,16 @@ func FindConfig(dir string) (string, error) {
 	return p, nil
 }
 
+// findConfigAbs is FindConfig's path made absolute: what a command that
+// works below the repository's root (its files, lock and journals) keeps.
+func findConfigAbs(dir string) (string, error) {
+	p, err := FindConfig(dir)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Abs(p)
+}
+
 // LoadRepo finds (as FindConfig) and reads the secrets repository.
 func LoadRepo(ctx context.Context, dir string, exclude []string) (*repo.Repo, error) {
 	cfg, err := FindConfig(dir)

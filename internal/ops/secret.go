@@ -196,11 +196,8 @@ type SecretGetRequest struct {
 
 // SecretGet decrypts the value of PATH in FILE, in memory.
 func SecretGet(q SecretGetRequest) (string, error) {
-	cfgPath, err := FindConfig(q.Repo)
+	cfgPath, err := findConfigAbs(q.Repo)
 	if err != nil {
-		return "", err
-	}
-	if cfgPath, err = filepath.Abs(cfgPath); err != nil {
 		return "", err
 	}
 	r, err := secret.Open(cfgPath, Identities(q.Warnf), nil)
@@ -222,11 +219,10 @@ type SecretListRequest struct {
 // from their metadata: no key is needed.
 func SecretList(ctx context.Context, q SecretListRequest) ([]secret.FileSecrets, error) {
 	if q.File != "" {
-		cfgPath, err := FindConfig(q.Repo)
+		abs, err := findConfigAbs(q.Repo)
 		if err != nil {
 			return nil, err
 		}
-		abs, _ := filepath.Abs(cfgPath)
 		fs, err := (&secret.Repo{Root: filepath.Dir(abs), ConfigPath: abs}).ListFile(q.File)
 		if err != nil {
 			return nil, err

@@ -95,11 +95,8 @@ func Begin(ctx context.Context, o Options) (*Session, error) {
 	if o.Stdout == nil {
 		o.Stdout = io.Discard
 	}
-	cfgPath, err := FindConfig(o.Repo)
+	cfgPath, err := findConfigAbs(o.Repo)
 	if err != nil {
-		return nil, err
-	}
-	if cfgPath, err = filepath.Abs(cfgPath); err != nil {
 		return nil, err
 	}
 	root := filepath.Dir(cfgPath)
