@@ -9,15 +9,14 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/keycycle/keycycle/internal/audit"
-	"github.com/keycycle/keycycle/internal/sopsfile"
-
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/keycycle/keycycle/internal/audit"
 	"github.com/keycycle/keycycle/internal/change"
 	"github.com/keycycle/keycycle/internal/ops"
 	"github.com/keycycle/keycycle/internal/secret"
+	"github.com/keycycle/keycycle/internal/sopsfile"
 )
 
 func newSecretCmd(e *env) *cobra.Command {

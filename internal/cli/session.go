@@ -14,8 +14,8 @@ import (
 )
 
 // mutateFlags are shared by every command that changes the repository;
-// begin turns them into a pipeline session, which honours each of them
-// (a command cannot forget one).
+// options turns them into the ops.Options of one ops.Begin, whose
+// session honours each of them (a command cannot forget one).
 type mutateFlags struct {
 	repo     string
 	dryRun   bool
