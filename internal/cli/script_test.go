@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/keycycle/keycycle/internal/cli"
 	"github.com/keycycle/keycycle/internal/initgc"
+	"github.com/keycycle/keycycle/internal/testbin"
 )
 
 func TestMain(m *testing.M) {
@@ -42,14 +42,9 @@ func TestMain(m *testing.M) {
 type moreAtOnce struct{ m *testing.M }
 
 func (p moreAtOnce) Run() int {
-	flag.Parse()
-	set := false
-	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
-	if !set {
-		if err := flag.Set("test.parallel", strconv.Itoa(2*runtime.GOMAXPROCS(0))); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 2
-		}
+	if err := testbin.MoreParallel(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
 	}
 	return p.m.Run()
 }

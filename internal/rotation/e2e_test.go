@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +18,7 @@ import (
 	"github.com/keycycle/keycycle/internal/cli"
 	"github.com/keycycle/keycycle/internal/initgc"
 	"github.com/keycycle/keycycle/internal/rotation"
+	"github.com/keycycle/keycycle/internal/testbin"
 	"github.com/keycycle/keycycle/internal/transport/sshtest"
 )
 
@@ -74,16 +72,10 @@ func runTests(m *testing.M) int {
 		}
 	}
 	// The tests wait on other processes most of the time (sops, ssh, the
-	// host side's keycycle): run twice as many at once as there are CPUs,
-	// unless -test.parallel says otherwise.
-	flag.Parse()
-	set := false
-	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
-	if !set {
-		if err := flag.Set("test.parallel", strconv.Itoa(2*runtime.GOMAXPROCS(0))); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 2
-		}
+	// host side's keycycle).
+	if err := testbin.MoreParallel(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
 	}
 	return m.Run()
 }

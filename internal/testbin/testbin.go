@@ -1,6 +1,7 @@
 // Package testbin gives tests a program of this module to run as a
 // separate process (kill tests, signal tests, a release-like build),
-// linked once and kept in Go's build cache.
+// linked once and kept in Go's build cache; and MoreParallel, for the
+// TestMain of packages whose tests mostly wait on such processes.
 //
 // Build asks 'go run -exec echo FLAGS PKG' for the program: go run
 // builds it as 'go build' would, then "runs" it through echo, which
@@ -14,10 +15,13 @@
 package testbin
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -86,4 +90,18 @@ func goRun(pkg string, flags []string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("go %s: %s is no executable (is the build cache off?)", strings.Join(args, " "), path)
+}
+
+// MoreParallel is for a TestMain whose tests mostly wait on the processes
+// they start (keycycle, sops, ssh, git) and on fsync: it parses the test
+// flags and, unless -test.parallel was given, runs twice as many parallel
+// tests at once as there are CPUs.
+func MoreParallel() error {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if set {
+		return nil
+	}
+	return flag.Set("test.parallel", strconv.Itoa(2*runtime.GOMAXPROCS(0)))
 }
